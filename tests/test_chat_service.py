@@ -1,0 +1,235 @@
+"""The streaming core against the fake Ollama and a real store."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from backend.chat import ChatService
+from backend.errors import AppError, BadRequest, Busy, NotFound
+from backend.ollama import OllamaClient
+from backend.store import Store
+from tests.fake_ollama import DEFAULT_TOKENS
+
+
+class CountingStore(Store):
+    """A real store that counts the writes of a reply's progress."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.message_updates = 0
+
+    def update_message(self, message_id, **fields):
+        self.message_updates += 1
+        super().update_message(message_id, **fields)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = CountingStore(tmp_path / "chat.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def failures():
+    return []
+
+
+@pytest.fixture
+def chat(store, fake_ollama, failures):
+    service = ChatService(
+        store, OllamaClient(fake_ollama.url), on_ollama_failure=lambda: failures.append(1)
+    )
+    yield service
+    service.shutdown()
+
+
+def run(reply) -> list[dict]:
+    return list(reply.frames())
+
+
+def assert_well_formed(frames: list[dict]) -> None:
+    assert frames[0]["type"] == "start"
+    assert [f["seq"] for f in frames] == list(range(len(frames)))
+    assert frames[-1]["type"] in ("complete", "cancelled", "error")
+    assert all(f["type"] == "chunk" for f in frames[1:-1])
+    deltas = "".join(f["delta"] for f in frames[1:-1])
+    assert frames[-1].get("content", deltas) == deltas
+
+
+def test_a_reply_streams_and_is_stored_complete(chat, store):
+    reply = chat.send(None, "Why is the sky blue?", model="llama3.2", request_id="r1")
+    frames = run(reply)
+    assert_well_formed(frames)
+    start, final = frames[0], frames[-1]
+    assert start["request_id"] == "r1" and start["model"] == "llama3.2"
+    assert final["type"] == "complete" and final["done_reason"] == "stop"
+    assert final["content"] == "".join(DEFAULT_TOKENS)
+    assert final["stats"]["eval_count"] == len(DEFAULT_TOKENS)
+    assert final["stats"]["tokens_per_second"] > 0
+    conversation = store.get_conversation(start["conversation_id"])
+    assert conversation["title"] == "Why is the sky blue?"
+    user, assistant = conversation["messages"]
+    assert (user["role"], user["content"], user["id"]) == (
+        "user",
+        "Why is the sky blue?",
+        start["user_message_id"],
+    )
+    assert assistant["id"] == start["message_id"]
+    assert assistant["status"] == "complete"
+    assert assistant["content"] == final["content"]
+    assert assistant["stats"]["eval_count"] == len(DEFAULT_TOKENS)
+
+
+def test_history_carries_the_system_prompt_and_earlier_turns(chat, store, fake_ollama):
+    conversation = store.create_conversation(
+        title="t", model="llama3.2", system_prompt="Answer briefly."
+    )
+    run(chat.send(conversation["id"], "first"))
+    fake_ollama.tokens = ["second answer"]
+    run(chat.send(conversation["id"], "second"))
+    sent = fake_ollama.chat_requests[-1]
+    assert sent["model"] == "llama3.2" and sent["stream"] is True
+    assert [(m["role"], m["content"]) for m in sent["messages"]] == [
+        ("system", "Answer briefly."),
+        ("user", "first"),
+        ("assistant", "".join(DEFAULT_TOKENS)),
+        ("user", "second"),
+    ]
+
+
+def test_error_mid_stream_keeps_the_partial_text(chat, store, fake_ollama, failures):
+    fake_ollama.error_after = 5
+    frames = run(chat.send(None, "hi", model="llama3.2"))
+    assert_well_formed(frames)
+    final = frames[-1]
+    assert final["type"] == "error" and final["code"] == "ollama_stream_error"
+    assert final["content"] == "".join(DEFAULT_TOKENS[:5])
+    stored = store.get_message(final["message_id"])
+    assert stored["status"] == "error" and stored["content"] == final["content"]
+    assert "unexpected EOF" in stored["error"]
+    assert failures, "the connection monitor should be nudged"
+
+
+def test_ollama_down_still_stores_the_users_message(chat, store, fake_ollama):
+    fake_ollama.stop()
+    frames = run(chat.send(None, "are you there?", model="llama3.2"))
+    assert frames[-1]["type"] == "error" and frames[-1]["code"] == "ollama_unavailable"
+    conversation = store.get_conversation(frames[0]["conversation_id"])
+    assert [(m["role"], m["status"]) for m in conversation["messages"]] == [
+        ("user", "complete"),
+        ("assistant", "error"),
+    ]
+    assert conversation["messages"][0]["content"] == "are you there?"
+
+
+def test_unknown_model_is_refused_before_anything_is_stored(chat, store):
+    with pytest.raises(NotFound) as caught:
+        chat.send(None, "hi", model="no-such-model")
+    assert caught.value.code == "model_not_found"
+    assert store.list_conversations() == []
+
+
+def test_bad_content_is_refused(chat):
+    with pytest.raises(BadRequest):
+        chat.send(None, "   ", model="llama3.2")
+    with pytest.raises(BadRequest) as caught:
+        chat.send(None, "x" * (1024 * 1024 + 1), model="llama3.2")
+    assert caught.value.code == "content_too_large"
+
+
+def test_a_second_send_to_a_streaming_conversation_is_busy(chat, fake_ollama):
+    fake_ollama.token_delay = 0.05
+    first = chat.send(None, "one", model="llama3.2")
+    with pytest.raises(Busy):
+        chat.send(first.conversation_id, "two", model="llama3.2")
+    chat.cancel(first.message_id)
+    run(first)
+    run(chat.send(first.conversation_id, "two", model="llama3.2"))  # free again
+
+
+def test_cancel_keeps_the_text_and_closes_the_request(chat, store, fake_ollama):
+    fake_ollama.token_delay = 0.05
+    reply = chat.send(None, "go", model="llama3.2")
+    frames = []
+    for frame in reply.frames():
+        frames.append(frame)
+        if frame["type"] == "chunk":
+            chat.cancel(reply.message_id)
+    assert_well_formed(frames)
+    assert frames[-1]["type"] == "cancelled"
+    stored = store.get_message(reply.message_id)
+    assert stored["status"] == "cancelled" and stored["content"] == frames[-1]["content"]
+    deadline = time.monotonic() + 5
+    while fake_ollama.aborted_streams == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake_ollama.aborted_streams == 1
+
+
+def test_text_is_stored_while_it_streams(store, fake_ollama):
+    chat = ChatService(store, OllamaClient(fake_ollama.url), persist_interval_s=0.05)
+    fake_ollama.token_delay = 0.03
+    reply = chat.send(None, "slowly", model="llama3.2")
+    partial = None
+    for frame in reply.frames():
+        if frame["type"] == "chunk" and frame["seq"] >= 10 and partial is None:
+            partial = store.get_message(reply.message_id)
+    assert partial is not None
+    assert partial["status"] == "streaming"
+    assert partial["content"] and "".join(DEFAULT_TOKENS).startswith(partial["content"])
+    assert store.get_message(reply.message_id)["status"] == "complete"
+    chat.shutdown()
+
+
+def test_progress_writes_are_batched_not_per_token(store, fake_ollama):
+    chat = ChatService(store, OllamaClient(fake_ollama.url), persist_interval_s=0.25)
+    fake_ollama.token_count = 5000
+    started = time.monotonic()
+    frames = run(chat.send(None, "many", model="llama3.2"))
+    elapsed = time.monotonic() - started
+    assert frames[-1]["type"] == "complete"
+    assert frames[-1]["content"] == "".join(f"tok{i} " for i in range(5000))
+    # One write per 250 ms of streaming at most, plus the final one.
+    assert store.message_updates <= elapsed / 0.25 + 2
+    chat.shutdown()
+
+
+def test_readers_each_get_every_token_with_their_own_gap_free_seq(chat, fake_ollama):
+    fake_ollama.token_count = 300
+    reply = chat.send(None, "fan out", model="llama3.2")
+    slow: list[dict] = []
+
+    def slow_reader():
+        for frame in reply.frames():
+            slow.append(frame)
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=slow_reader)
+    thread.start()
+    fast = run(reply)
+    thread.join(10)
+    for frames in (fast, slow):
+        assert_well_formed(frames)
+        assert frames[-1]["content"] == "".join(f"tok{i} " for i in range(300))
+
+
+def test_shutdown_saves_replies_in_flight_as_interrupted(store, fake_ollama):
+    chat = ChatService(store, OllamaClient(fake_ollama.url))
+    fake_ollama.token_delay = 0.05
+    reply = chat.send(None, "long", model="llama3.2")
+    frames = reply.frames()
+    next(frames), next(frames)  # start and a first chunk
+    chat.shutdown(timeout=5)
+    stored = store.get_message(reply.message_id)
+    assert stored["status"] == "interrupted" and stored["content"]
+    with pytest.raises(AppError) as caught:
+        chat.send(None, "after", model="llama3.2")
+    assert caught.value.code == "shutting_down"
+
+
+def test_no_model_named_uses_the_first_installed(chat, fake_ollama):
+    frames = run(chat.send(None, "which model?"))
+    assert frames[0]["model"] == fake_ollama.models[0]["name"]
