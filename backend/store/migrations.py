@@ -1,0 +1,154 @@
+"""Forward-only schema migrations, applied at start-up.
+
+The schema version is SQLite's `PRAGMA user_version`: an integer in the file header that
+changes inside the same transaction as the migration's DDL, so a migration and its version
+commit or roll back together, with no bookkeeping table to create first. Version N means
+the first N functions of `MIGRATIONS` have run; append new ones, never edit old ones.
+
+Migrations run on a plain sqlite3 connection with foreign keys off (SQLite's recipe for
+table rebuilds) and a `foreign_key_check` before each commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from backend.store.db import BUSY_TIMEOUT_MS, StoreError, unusable
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def m001_initial(conn: sqlite3.Connection) -> None:
+    """Conversations and their messages."""
+    # No CHECK on role/status: a new status would then need a full table rebuild.
+    statements = (
+        """CREATE TABLE conversations (
+            id VARCHAR(32) NOT NULL PRIMARY KEY,
+            title VARCHAR(500) NOT NULL,
+            model VARCHAR,
+            system_prompt TEXT,
+            created_at DATETIME NOT NULL,
+            updated_at DATETIME NOT NULL
+        )""",
+        "CREATE INDEX ix_conversations_updated_at ON conversations (updated_at, id)",
+        """CREATE TABLE messages (
+            id VARCHAR(32) NOT NULL PRIMARY KEY,
+            conversation_id VARCHAR(32) NOT NULL
+                REFERENCES conversations (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            role VARCHAR(16) NOT NULL,
+            content TEXT NOT NULL,
+            thinking TEXT,
+            status VARCHAR(16) NOT NULL,
+            model VARCHAR,
+            error TEXT,
+            stats JSON,
+            created_at DATETIME NOT NULL
+        )""",
+        "CREATE UNIQUE INDEX ix_messages_conversation_position"
+        " ON messages (conversation_id, position)",
+        "CREATE INDEX ix_messages_unfinished ON messages (status)"
+        " WHERE status IN ('pending', 'streaming')",
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+LATEST_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class MigrationResult:
+    old_version: int
+    new_version: int
+    backup: Path | None
+
+
+def migrate(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> MigrationResult:
+    """Bring the database at `path` (created if absent) to `len(migrations)`."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise unusable(path, exc) from exc
+    try:
+        return _migrate(conn, path, migrations)
+    except sqlite3.Error as exc:
+        raise unusable(path, exc) from exc
+    finally:
+        conn.close()
+
+
+def _migrate(
+    conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]
+) -> MigrationResult:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # Reading the header and the schema first: a file that is not SQLite fails here,
+    # before anything has been written to it.
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    has_data = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if version > len(migrations):
+        raise StoreError(
+            f"The database {path} has schema version {version}, newer than this app's "
+            f"{len(migrations)}; it was written by a newer CloudToLocalLLM."
+        )
+    # Fail now, not at the first message, if the file is read-only: a real (rolled
+    # back) write, since BEGIN IMMEDIATE alone succeeds on a read-only WAL database.
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("ROLLBACK")
+    pending = list(enumerate(migrations, start=1))[version:]
+    backup = backup_database(conn, path, version) if pending and has_data else None
+    conn.execute("PRAGMA foreign_keys = OFF")
+    for number, migration in pending:
+        _apply(conn, number, migration)
+        log.info("migrated %s to schema version %d (%s)", path, number, migration.__name__)
+    return MigrationResult(version, max(version, len(migrations)), backup)
+
+
+def _apply(conn: sqlite3.Connection, number: int, migration: Migration) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        migration(conn)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise sqlite3.IntegrityError(
+                f"migration {number} ({migration.__name__}) broke {len(broken)} foreign keys"
+            )
+        conn.execute(f"PRAGMA user_version = {number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        # Whatever went wrong, the file must stay at the previous version, untouched.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def backup_database(conn: sqlite3.Connection, path: Path, version: int) -> Path:
+    """Copy the database beside itself as `<name>.bak-v<version>`; never overwrite one."""
+    target = path.with_name(f"{path.name}.bak-v{version}")
+    suffix = 1
+    while target.exists():
+        suffix += 1
+        target = path.with_name(f"{path.name}.bak-v{version}-{suffix}")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        partial.unlink(missing_ok=True)  # left by a crash during an earlier backup
+        # The backup API reads through this connection, so WAL content is included.
+        copy = sqlite3.connect(partial)
+        try:
+            conn.backup(copy)
+        finally:
+            copy.close()
+        partial.replace(target)
+    except (sqlite3.Error, OSError) as exc:
+        partial.unlink(missing_ok=True)
+        raise unusable(path, f"could not back it up to {target} before migrating: {exc}") from exc
+    log.info("backed up %s (schema version %d) to %s", path, version, target)
+    return target

@@ -1,0 +1,111 @@
+"""ORM models of the conversation store and their plain-dict shapes for the contract.
+
+The tables themselves are created by `migrations.py`, never by `Base.metadata.create_all`:
+migrations are frozen history, the models describe the latest schema, and a test checks
+that the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+ROLES = frozenset({"system", "user", "assistant"})
+STATUSES = frozenset({"pending", "streaming", "complete", "cancelled", "error", "interrupted"})
+# A reply in one of these states at start-up was cut off by a crash or a kill.
+UNFINISHED_SQL = "status IN ('pending', 'streaming')"
+TITLE_MAX = 500
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in Python, naive UTC text in SQLite (which sorts correctly)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_updated_at", "updated_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    model: Mapped[str | None] = mapped_column(String)
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_conversation_position", "conversation_id", "position", unique=True),
+        # Tiny partial index: start-up recovery finds cut-off replies without a scan.
+        Index("ix_messages_unfinished", "status", sqlite_where=text(UNFINISHED_SQL)),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("conversations.id", ondelete="CASCADE")
+    )
+    # Per-conversation 1, 2, 3…: insertion order without sorting on timestamps.
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    content: Mapped[str] = mapped_column(Text)
+    thinking: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str | None] = mapped_column(String)
+    error: Mapped[str | None] = mapped_column(Text)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime]
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds and a `Z`, the contract's timestamp form."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def conversation_dict(conversation: Conversation, message_count: int) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "title": conversation.title,
+        "model": conversation.model,
+        "system_prompt": conversation.system_prompt,
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "message_count": message_count,
+    }
+
+
+def message_dict(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "conversation_id": message.conversation_id,
+        "role": message.role,
+        "content": message.content,
+        "thinking": message.thinking,
+        "status": message.status,
+        "model": message.model,
+        "created_at": iso(message.created_at),
+        "error": message.error,
+        "stats": message.stats,
+    }

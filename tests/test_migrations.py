@@ -1,0 +1,211 @@
+"""Schema versioning: fresh databases, forward migrations from old files, backups."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from backend.store import LATEST_VERSION, Store, StoreError
+from backend.store.migrations import MIGRATIONS, migrate
+from backend.store.models import Base
+
+
+def _v2_add_pinned(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+
+
+def _v3_add_search_index(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages',"
+        " content_rowid='rowid')"
+    )
+    conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+
+
+LATER = (*MIGRATIONS, _v2_add_pinned, _v3_add_search_index)
+
+
+def _query(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _version(path: Path) -> int:
+    return _query(path, "PRAGMA user_version")[0][0]
+
+
+def _backups(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if ".bak-" in p.name)
+
+
+def _filled_store(path: Path) -> str:
+    with Store(path) as store:
+        conv = store.create_conversation("Kept", model="llama3")
+        store.add_message(conv["id"], "user", "Where is the lighthouse?")
+        reply = store.add_message(conv["id"], "assistant", "On the cape.")
+        store.update_message(reply["id"], stats={"eval_count": 4})
+    return conv["id"]
+
+
+def test_fresh_database_gets_latest_version(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    with Store(path) as store:
+        assert (store.migration.old_version, store.migration.new_version) == (0, LATEST_VERSION)
+        assert store.migration.backup is None
+    assert _version(path) == LATEST_VERSION == len(MIGRATIONS)
+    assert _backups(tmp_path) == []
+
+
+def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    Store(path).close()
+    for table in Base.metadata.sorted_tables:
+        columns = {
+            row[1]: (bool(row[3]), bool(row[5]))
+            for row in _query(path, f"PRAGMA table_info({table.name})")
+        }
+        expected = {c.name: (not c.nullable, c.primary_key) for c in table.columns}
+        assert columns == expected, table.name
+        indexes = {row[1] for row in _query(path, f"PRAGMA index_list({table.name})")}
+        assert {index.name for index in table.indexes} <= indexes
+    fks = _query(path, "PRAGMA foreign_key_list(messages)")
+    assert [(fk[2], fk[3], fk[6]) for fk in fks] == [
+        ("conversations", "conversation_id", "CASCADE")
+    ]
+
+
+def test_version_0_file_with_data_is_backed_up_then_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('keep me')")
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.migration.backup == tmp_path / "cloudtolocalllm.db.bak-v0"
+        store.create_conversation("works")
+    assert _version(path) == LATEST_VERSION
+    assert _query(path, "SELECT body FROM notes") == [("keep me",)]
+    backup = tmp_path / "cloudtolocalllm.db.bak-v0"
+    assert _version(backup) == 0
+    assert _query(backup, "SELECT name FROM sqlite_master") == [("notes",)]
+    assert _query(backup, "SELECT body FROM notes") == [("keep me",)]
+
+
+def test_version_1_file_with_data_is_migrated_forward(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    conversation_id = _filled_store(path)
+    before = _query(path, "SELECT * FROM messages ORDER BY position")
+    result = migrate(path, LATER)
+    assert (result.old_version, result.new_version) == (1, 3)
+    assert result.backup == tmp_path / "cloudtolocalllm.db.bak-v1"
+    assert _version(path) == 3
+    assert _query(path, "SELECT * FROM messages ORDER BY position") == before
+    assert _query(path, "SELECT id, title, pinned FROM conversations") == [
+        (conversation_id, "Kept", 0)
+    ]
+    found = _query(path, "SELECT content FROM messages_fts WHERE messages_fts MATCH 'lighthouse'")
+    assert found == [("Where is the lighthouse?",)]
+    assert _version(result.backup) == 1
+    assert _query(result.backup, "SELECT * FROM messages ORDER BY position") == before
+    assert "pinned" not in {
+        row[1] for row in _query(result.backup, "PRAGMA table_info(conversations)")
+    }
+
+
+def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    calls: list[str] = []
+
+    def counted(migration):
+        def run(conn: sqlite3.Connection) -> None:
+            calls.append(migration.__name__)
+            migration(conn)
+
+        run.__name__ = migration.__name__
+        return run
+
+    _filled_store(path)
+    counting = (*MIGRATIONS, counted(_v2_add_pinned), counted(_v3_add_search_index))
+    migrate(path, counting)
+    again = migrate(path, counting)
+    assert calls == ["_v2_add_pinned", "_v3_add_search_index"]
+    assert (again.old_version, again.new_version, again.backup) == (3, 3, None)
+    assert _backups(tmp_path) == ["cloudtolocalllm.db.bak-v1"]
+
+
+def test_reopening_the_current_schema_makes_no_backup(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    _filled_store(path)
+    with Store(path) as store:
+        assert (store.migration.old_version, store.migration.backup) == (LATEST_VERSION, None)
+        assert len(store.list_conversations()) == 1
+    assert _backups(tmp_path) == []
+
+
+def _half_then_fail(conn: sqlite3.Connection) -> None:
+    conn.execute("CREATE TABLE half_done (x INTEGER)")
+    conn.execute("ALTER TABLE no_such_table ADD COLUMN y INTEGER")
+
+
+def _orphan_message(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, position, role, content, status, created_at)"
+        " VALUES ('m', 'no-such-conversation', 1, 'user', 'x', 'complete', '2026-01-01')"
+    )
+
+
+@pytest.mark.parametrize("broken", [_half_then_fail, _orphan_message])
+def test_failed_migration_leaves_the_database_as_it_was(tmp_path: Path, broken) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    _filled_store(path)
+    before = _query(path, "SELECT * FROM messages ORDER BY position")
+    with pytest.raises(StoreError) as caught:
+        migrate(path, (*MIGRATIONS, _v2_add_pinned, broken))
+    assert str(path) in str(caught.value)
+    assert _version(path) == 2  # the good migration before it stays applied
+    assert _query(path, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
+    assert _query(path, "SELECT * FROM messages ORDER BY position") == before
+
+
+def test_backup_never_overwrites_an_older_backup(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    _filled_store(path)
+    older = tmp_path / "cloudtolocalllm.db.bak-v1"
+    older.write_bytes(b"an older backup")
+    result = migrate(path, LATER)
+    assert result.backup == tmp_path / "cloudtolocalllm.db.bak-v1-2"
+    assert older.read_bytes() == b"an older backup"
+    assert _version(result.backup) == 1
+
+
+def test_backup_includes_data_still_in_the_wal(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    with Store(path) as store:
+        store.create_conversation("only in the WAL so far")
+        wal = path.with_name(path.name + "-wal")
+        assert wal.stat().st_size > 0
+        naive_copy = tmp_path / "copied-file-only.db"
+        shutil.copyfile(path, naive_copy)
+        result = migrate(path, LATER)
+    assert result.backup is not None
+    assert _query(naive_copy, "SELECT count(*) FROM conversations") == [(0,)]
+    assert _query(result.backup, "SELECT title FROM conversations") == [("only in the WAL so far",)]
+
+
+def test_database_from_a_newer_app_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cloudtolocalllm.db"
+    _filled_store(path)
+    migrate(path, LATER)
+    contents = path.read_bytes()
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    assert str(path) in str(caught.value) and "newer" in str(caught.value)
+    assert path.read_bytes() == contents
+    assert _backups(tmp_path) == ["cloudtolocalllm.db.bak-v1"]
