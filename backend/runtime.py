@@ -1,0 +1,53 @@
+"""The running backend: services, the Flask app and its server, started and stopped as one."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from backend.services import Services, build_services
+from backend.settings import Settings
+
+log = logging.getLogger("cloudtolocalllm")
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        from backend.server import ServerThread  # the web edge, imported where it is used
+        from backend.web import create_app
+
+        self.settings = settings
+        self.services: Services = build_services(settings)
+        try:
+            self.app = create_app(settings, self.services)
+            self.server = ServerThread(self.app, settings.host, settings.port)
+        except BaseException:
+            self.services.close()
+            raise
+        self.token: str = self.app.config["TOKEN"]
+        self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.server.url}?token={self.token}"
+
+    def start(self) -> Runtime:
+        self.server.start()
+        log.info("serving on %s (data in %s)", self.url, self.settings.data_dir)
+        return self
+
+    def stop(self) -> None:
+        """Idempotent: stop serving, save replies in flight, close the database."""
+        with self._stop_lock:
+            if self._stopped.is_set():
+                return
+            self.services.chat.shutdown()
+            self.server.stop()
+            self.services.close()
+            self._stopped.set()
+            log.info("stopped")

@@ -1,0 +1,69 @@
+"""The web edge: the Flask app with the REST API, the WebSocket and the frontend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request, send_from_directory
+from flask_sock import Sock
+
+from backend.resources import frontend_dir
+from backend.settings import Settings
+from backend.web.api import api
+from backend.web.errors import register_error_handlers
+from backend.web.security import check_request, new_token
+from backend.web.ws import MAX_FRAME_BYTES, ClientSocket
+
+# Model output is untrusted: even if something slipped past the sanitiser, no script
+# from anywhere but the app itself runs, and nothing is fetched from the network.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(settings: Settings, services: Any, *, token: str | None = None) -> Flask:
+    """Build the app; `app.config["TOKEN"]` is the per-launch secret the UI must present."""
+    static = frontend_dir()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        TOKEN=token or new_token(),
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,
+        # Larger frames close the socket (1009) instead of filling memory.
+        SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
+    )
+    app.extensions["cloudtolocalllm"] = services
+    register_error_handlers(app)
+    app.register_blueprint(api)
+
+    @app.before_request
+    def _guard():
+        check_request(request, app.config["TOKEN"], settings.host)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        else:
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Cache-Control", "no-cache")
+        return response
+
+    @app.get("/")
+    def index():
+        return send_from_directory(static, "index.html")
+
+    @app.get("/<path:filename>")
+    def frontend_file(filename: str):
+        return send_from_directory(static, filename)
+
+    sock = Sock(app)
+
+    @sock.route("/ws")
+    def websocket(ws):
+        ClientSocket(ws, services).serve()
+
+    return app

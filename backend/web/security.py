@@ -1,0 +1,65 @@
+"""Who may talk to the backend: the per-launch token, and Host and Origin checks."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Request
+
+from backend.errors import AppError
+
+STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+class Forbidden(AppError):
+    http_status = 403
+    code = "forbidden"
+
+
+class Unauthorized(AppError):
+    http_status = 401
+    code = "unauthorized"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def allowed_hosts(port: str, bound_host: str) -> set[str]:
+    """The Host headers a browser sends for this server; others mean DNS rebinding."""
+    names = set(LOOPBACK_NAMES)
+    if bound_host not in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""):
+        names.add(f"[{bound_host}]" if ":" in bound_host else bound_host)
+    return {f"{name}:{port}" for name in names}
+
+
+def _acceptable_host(host: str, hosts: set[str]) -> bool:
+    # Some clients (simple-websocket among them) leave the port out. A bare loopback name
+    # is no rebinding risk: a rebinding page's requests carry the attacker's host name.
+    return host in hosts or host in LOOPBACK_NAMES
+
+
+def check_request(request: Request, token: str, bound_host: str) -> None:
+    """Raise Forbidden or Unauthorized unless the request may proceed."""
+    port = request.environ.get("SERVER_PORT", "")
+    hosts = allowed_hosts(port, bound_host)
+    if not _acceptable_host(request.host.lower(), hosts):
+        raise Forbidden("This server only answers to its own address", code="forbidden_host")
+    needs_token = request.path.startswith("/api/") or request.path == "/ws"
+    origin = request.headers.get("Origin")
+    if origin is not None and (request.path == "/ws" or request.method in STATE_CHANGING_METHODS):
+        if origin.lower() not in {f"http://{host}" for host in hosts}:
+            raise Forbidden("Requests from other sites are refused", code="forbidden_origin")
+    if needs_token and not _has_token(request, token):
+        raise Unauthorized("A valid token is required", code="unauthorized")
+
+
+def _has_token(request: Request, token: str) -> bool:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+        return True
+    supplied = request.args.get("token", "")
+    return bool(supplied) and hmac.compare_digest(supplied.encode(), token.encode())
