@@ -1,0 +1,413 @@
+"""A thin, typed client for Ollama's HTTP API: plain calls and NDJSON streams of events."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any, Self
+
+import requests
+import urllib3
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
+from backend.ollama.types import (
+    ChatDone,
+    ChatEvent,
+    ContentDelta,
+    Model,
+    OllamaError,
+    OllamaProtocolError,
+    OllamaStreamError,
+    OllamaUnavailable,
+    ThinkingDelta,
+)
+
+_CHUNK = 65536  # bytes per read: urllib3 still hands over each HTTP chunk as it arrives
+_local = threading.local()  # the stream whose request the current thread is making
+
+
+class _Abort:
+    """The socket of one stream, so another thread can shut it down to end a blocked read."""
+
+    __slots__ = ("lock", "sock", "aborted")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.sock: socket.socket | None = None
+        self.aborted = False
+
+    def attach(self, sock: socket.socket) -> None:
+        with self.lock:
+            self.sock = sock
+            aborted = self.aborted
+        if aborted:  # abort() came while we were still connecting
+            _shutdown(sock)
+
+    def detach(self) -> None:
+        with self.lock:
+            self.sock = None
+
+    def abort(self) -> None:
+        with self.lock:
+            self.aborted = True
+            sock = self.sock
+        if sock is not None:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)  # wakes a recv() blocked in another thread
+    except OSError:
+        pass  # already closed: nothing left to wake
+
+
+def _attach_current(sock: socket.socket | None) -> None:
+    abort = getattr(_local, "abort", None)
+    if abort is not None and sock is not None:
+        abort.attach(sock)
+
+
+class _HookedHTTPConnection(urllib3.connection.HTTPConnection):
+    """Hands its socket to the stream being opened on this thread (see `_Abort`)."""
+
+    def connect(self) -> None:
+        super().connect()
+        _attach_current(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _attach_current(self.sock)  # a reused keep-alive connection never calls connect()
+        super().request(*args, **kwargs)
+
+
+class _HookedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    connect = _HookedHTTPConnection.connect
+    request = _HookedHTTPConnection.request
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _HookedHTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _HookedHTTPSConnection
+
+
+class _Adapter(requests.adapters.HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Stream:
+    """An iterator over one streamed request; the request is made on the first next()."""
+
+    def __init__(self, events: Iterator[Any], abort: _Abort) -> None:
+        # The generator holds `abort`, not `self`: dropping the stream frees it at once,
+        # and freeing it closes the HTTP response (Ollama then stops generating).
+        self._events = events
+        self._abort = abort
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._events)
+
+    @property
+    def aborted(self) -> bool:
+        return self._abort.aborted
+
+    def close(self) -> None:
+        """Close the HTTP response; from another thread this falls back to abort()."""
+        try:
+            self._events.close()
+        except ValueError:  # "generator already executing": another thread is reading
+            self.abort()
+
+    def abort(self) -> None:
+        """From any thread: shut the socket down so a blocked read returns at once; the
+        reading thread then sees the stream simply end, and closes the response."""
+        self._abort.abort()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ChatStream(_Stream):
+    """ChatEvents, one per NDJSON line. A line with no text (a tool call) yields nothing."""
+
+    def __next__(self) -> ChatEvent:
+        return next(self._events)
+
+
+class PullStream(_Stream):
+    """Progress dicts `{status, digest?, total?, completed?}`, one per NDJSON line."""
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._events)
+
+
+class OllamaClient:
+    """Ollama's HTTP API, with failures raised as the typed errors of `types.py`."""
+
+    def __init__(
+        self, base_url: str, *, connect_timeout: float = 3.0, read_timeout: float = 600.0
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.connect_timeout = connect_timeout
+        # The longest silence allowed, so never shorter than a cold model load.
+        self.read_timeout = read_timeout
+        # One Session per client: its urllib3 pool is thread-safe and keeps connections
+        # alive between calls; Ollama sets no cookies, the Session's only shared state.
+        self._session = requests.Session()
+        self._session.trust_env = False  # a system proxy must not sit between us and Ollama
+        adapter = _Adapter(pool_connections=2, pool_maxsize=32)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def version(self, timeout: float | None = None) -> str:
+        return str(self._get_json("GET", "/api/version", timeout=timeout).get("version", ""))
+
+    def list_models(self, timeout: float | None = None) -> list[Model]:
+        body = self._get_json("GET", "/api/tags", timeout=timeout)
+        return [_model(entry) for entry in body.get("models") or []]
+
+    def show(self, model: str) -> dict:
+        return self._get_json("POST", "/api/show", {"model": model})
+
+    def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
+        """A whole reply at once (`stream: false`): the message's content."""
+        payload = _chat_payload(model, messages, options, None, stream=False)
+        body = self._get_json("POST", "/api/chat", payload)
+        if "error" in body:
+            raise OllamaStreamError(str(body["error"]))
+        return str((body.get("message") or {}).get("content", ""))
+
+    def chat_stream(
+        self,
+        model: str,
+        messages: list[dict],
+        options: dict | None = None,
+        *,
+        think: bool | None = None,
+    ) -> ChatStream:
+        payload = _chat_payload(model, messages, options, think, stream=True)
+        abort = _Abort()
+        lines = self._stream_lines("/api/chat", payload, abort)
+        return ChatStream(_chat_events(lines, abort), abort)
+
+    def pull(self, name: str) -> PullStream:
+        abort = _Abort()
+        lines = self._stream_lines("/api/pull", {"model": name, "stream": True}, abort)
+        return PullStream(_pull_events(lines, abort), abort)
+
+    def delete(self, name: str) -> None:
+        self._request("DELETE", "/api/delete", {"model": name}).close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    # Plumbing.
+    def _request(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        *,
+        timeout: float | None = None,
+        **kw: Any,
+    ) -> requests.Response:
+        """One request; connection failures and HTTP errors become typed errors."""
+        limits = (timeout, timeout) if timeout else (self.connect_timeout, self.read_timeout)
+        url = self.base_url + path
+        try:
+            response = self._session.request(method, url, json=payload, timeout=limits, **kw)
+        except requests.RequestException as exc:
+            raise self._unavailable(exc, limits) from exc
+        if response.status_code >= 400:
+            raise _http_error(response)
+        return response
+
+    def _get_json(self, method: str, path: str, payload: Any = None, **kw: Any) -> dict:
+        response = self._request(method, path, payload, **kw)
+        try:
+            body = response.json()
+        except requests.RequestException as exc:
+            raise self._unavailable(exc, (self.connect_timeout, self.read_timeout)) from exc
+        except ValueError as exc:
+            raise OllamaProtocolError(f"Ollama sent a body that is not JSON for {path}") from exc
+        if not isinstance(body, dict):
+            raise OllamaProtocolError(f"Ollama sent an unexpected body for {path}")
+        return body
+
+    def _unavailable(self, exc: Exception, limits: tuple) -> OllamaUnavailable:
+        url, cause = self.base_url, _cause(exc)
+        if isinstance(exc, requests.ConnectTimeout):
+            return OllamaUnavailable(f"Ollama at {url} did not answer within {limits[0]:g} s")
+        if isinstance(exc, requests.ReadTimeout) or isinstance(cause, ReadTimeoutError):
+            return OllamaUnavailable(f"Ollama at {url} sent nothing for {limits[1]:g} s")
+        if isinstance(cause, NewConnectionError):  # refused, unreachable, unknown host
+            return OllamaUnavailable(f"Ollama isn't running at {url}")
+        return OllamaUnavailable(f"The connection to Ollama at {url} was lost")
+
+    def _stream_lines(self, path: str, payload: dict, abort: _Abort) -> Iterator[bytes]:
+        """The NDJSON lines of a streamed answer, opened lazily on the first next()."""
+        if abort.aborted:
+            return
+        _local.abort = abort  # the connection hooks hand this request's socket to `abort`
+        try:
+            # "Connection: close": the socket stays ours alone, so a late abort() can never
+            # shut down a pooled connection that another request has picked up.
+            response = self._request(
+                "POST", path, payload, stream=True, headers={"Connection": "close"}
+            )
+        except OllamaUnavailable:
+            if abort.aborted:
+                return
+            raise
+        finally:
+            _local.abort = None
+        try:
+            yield from _split_lines(response.iter_content(_CHUNK))
+        except requests.RequestException as exc:
+            if not abort.aborted:
+                raise self._unavailable(exc, (self.connect_timeout, self.read_timeout)) from exc
+        finally:
+            abort.detach()
+            response.close()
+
+
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        if b"\n" not in chunk:
+            pending += chunk
+            continue
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def _malformed(line: bytes) -> OllamaProtocolError:
+    return OllamaProtocolError(f"Ollama sent a line that is not a JSON object: {line[:80]!r}")
+
+
+def _decode(line: bytes) -> dict:
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        raise _malformed(line) from exc
+    if type(obj) is not dict:
+        raise _malformed(line)
+    return obj
+
+
+def _chat_events(lines: Iterator[bytes], abort: _Abort) -> Iterator[ChatEvent]:
+    """The hot loop: json.loads and a few dict lookups per token, no helper calls."""
+    try:
+        for line in lines:
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raise _malformed(line) from exc
+            if type(obj) is not dict:
+                raise _malformed(line)
+            if "error" in obj:
+                raise OllamaStreamError(str(obj["error"]))
+            message = obj.get("message")
+            if message:
+                if thinking := message.get("thinking"):
+                    yield ThinkingDelta(thinking)
+                if content := message.get("content"):
+                    yield ContentDelta(content)
+            if obj.get("done"):
+                yield _chat_done(obj)
+                return
+        if not abort.aborted:
+            raise OllamaProtocolError("Ollama's reply ended without its final (done) line")
+    finally:
+        lines.close()  # type: ignore[attr-defined]
+
+
+def _pull_events(lines: Iterator[bytes], abort: _Abort) -> Iterator[dict[str, Any]]:
+    try:
+        for line in lines:
+            obj = _decode(line)
+            if "error" in obj:
+                raise OllamaStreamError(str(obj["error"]))
+            yield obj
+            if obj.get("status") == "success":
+                return
+        if not abort.aborted:
+            raise OllamaProtocolError("Ollama's pull ended without success")
+    finally:
+        lines.close()  # type: ignore[attr-defined]
+
+
+def _chat_done(obj: dict) -> ChatDone:
+    def count(key: str) -> int:
+        value = obj.get(key)
+        return value if type(value) is int else 0
+
+    return ChatDone(
+        done_reason=str(obj.get("done_reason") or "stop"),
+        eval_count=count("eval_count"),
+        prompt_eval_count=count("prompt_eval_count"),
+        total_duration=count("total_duration"),
+        load_duration=count("load_duration"),
+        prompt_eval_duration=count("prompt_eval_duration"),
+        eval_duration=count("eval_duration"),
+    )
+
+
+def _chat_payload(
+    model: str, messages: list[dict], options: dict | None, think: bool | None, *, stream: bool
+) -> dict:
+    payload: dict[str, Any] = {"model": model, "messages": messages, "stream": stream}
+    if options:
+        payload["options"] = options
+    if think is not None:
+        payload["think"] = think
+    return payload
+
+
+def _model(entry: dict) -> Model:
+    return Model(
+        name=str(entry.get("name") or entry.get("model") or ""),
+        size=int(entry.get("size") or 0),
+        modified_at=str(entry.get("modified_at") or ""),
+        digest=str(entry.get("digest") or ""),
+        details=dict(entry.get("details") or {}),
+    )
+
+
+def _http_error(response: requests.Response) -> OllamaError:
+    """Ollama's `{"error": msg}` body (or the raw text) with the HTTP status."""
+    try:
+        text = response.text
+    except requests.RequestException:
+        text = ""
+    finally:
+        response.close()
+    try:
+        message = json.loads(text).get("error")
+    except (ValueError, AttributeError):
+        message = None
+    message = message or text.strip()[:200] or f"HTTP {response.status_code}"
+    return OllamaError(str(message), status=response.status_code)
+
+
+def _cause(exc: Exception) -> object:
+    """The urllib3 error inside a requests error (MaxRetryError keeps it in `reason`)."""
+    inner = exc.args[0] if exc.args else exc
+    return getattr(inner, "reason", None) or inner
