@@ -95,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(settings.log_dir, verbose=args.verbose)
     from backend.runtime import Runtime  # heavy imports only once the arguments are good
 
+    if settings.mode == "desktop":
+        from backend.desktop.app import block_quit_signals
+
+        block_quit_signals()
+
     try:
         runtime = Runtime(settings)
     except AppError as exc:
@@ -107,12 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_web(runtime)
     from backend.desktop.app import run_desktop
 
-    return run_desktop(runtime)
+    return run_desktop(runtime, announce=lambda: announce_ready(runtime))
 
 
-def run_headless(runtime) -> int:
-    stop = _stop_on_signals()
-    runtime.start()
+def announce_ready(runtime) -> None:
+    """The one JSON line on stdout that scripts wait for (in every mode)."""
     ready = {
         "event": "ready",
         "url": runtime.url,
@@ -122,6 +126,12 @@ def run_headless(runtime) -> int:
     }
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
+
+
+def run_headless(runtime) -> int:
+    stop = _stop_on_signals()
+    runtime.start()
+    announce_ready(runtime)
     stop.wait()
     runtime.stop()
     return 0
@@ -132,6 +142,7 @@ def run_web(runtime) -> int:
 
     stop = _stop_on_signals()
     runtime.start()
+    announce_ready(runtime)
     if not webbrowser.open(runtime.page_url):
         print(f"Open {runtime.page_url} in your browser", file=sys.stderr)
     stop.wait()

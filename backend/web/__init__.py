@@ -12,7 +12,7 @@ from backend.settings import Settings
 from backend.web.api import api
 from backend.web.errors import register_error_handlers
 from backend.web.security import check_request, new_token
-from backend.web.ws import MAX_FRAME_BYTES, ClientSocket
+from backend.web.ws import MAX_FRAME_BYTES, ClientSocket, SocketRegistry
 
 # Model output is untrusted: even if something slipped past the sanitiser, no script
 # from anywhere but the app itself runs, and nothing is fetched from the network.
@@ -34,6 +34,7 @@ def create_app(settings: Settings, services: Any, *, token: str | None = None) -
         SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
     )
     app.extensions["cloudtolocalllm"] = services
+    app.extensions["cloudtolocalllm.sockets"] = sockets = SocketRegistry()
     register_error_handlers(app)
     app.register_blueprint(api)
 
@@ -64,6 +65,6 @@ def create_app(settings: Settings, services: Any, *, token: str | None = None) -
 
     @sock.route("/ws")
     def websocket(ws):
-        ClientSocket(ws, services).serve()
+        ClientSocket(ws, services, sockets).serve()
 
     return app

@@ -24,7 +24,12 @@ def _services():
 
 @api.get("/health")
 def health():
-    return {"status": "ok", "version": __version__, "connection": _services().monitor.status()}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "connection": _services().monitor.status(),
+        "ui_connections": len(current_app.extensions["cloudtolocalllm.sockets"]),
+    }
 
 
 @api.get("/status")

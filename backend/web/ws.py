@@ -21,12 +21,33 @@ log = logging.getLogger("cloudtolocalllm.ws")
 MAX_FRAME_BYTES = 8 * 1024 * 1024
 
 
+class SocketRegistry:
+    """The sockets open now: how many UI windows or tabs are connected."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: set[ClientSocket] = set()
+
+    def add(self, socket: ClientSocket) -> None:
+        with self._lock:
+            self._sockets.add(socket)
+
+    def discard(self, socket: ClientSocket) -> None:
+        with self._lock:
+            self._sockets.discard(socket)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sockets)
+
+
 class ClientSocket:
     """One open WebSocket: sends are serialised, a closed socket is noticed once."""
 
-    def __init__(self, ws: Any, services: Any) -> None:
+    def __init__(self, ws: Any, services: Any, registry: SocketRegistry | None = None) -> None:
         self.ws = ws
         self.services = services
+        self.registry = registry if registry is not None else SocketRegistry()
         self.open = True
         self.wanted_prefixes: set[str] = {"status"}
         self._send_lock = threading.Lock()
@@ -46,6 +67,7 @@ class ClientSocket:
         """The receive loop; it stays in it until the client closes (or browsers lose frames)."""
         self.send({"type": "status", **self.services.monitor.status()})
         unsubscribe = self.services.bus.subscribe(self._on_event, name="websocket")
+        self.registry.add(self)
         try:
             while self.open:
                 raw = self.ws.receive()
@@ -56,6 +78,7 @@ class ClientSocket:
             pass
         finally:
             self.open = False
+            self.registry.discard(self)
             unsubscribe()
 
     def handle(self, raw: str | bytes) -> None:

@@ -1,0 +1,124 @@
+"""Desktop mode: the native window owns the main thread; the server and tray run beside it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+
+from backend.runtime import Runtime
+
+log = logging.getLogger("cloudtolocalllm.desktop")
+
+WINDOW_TITLE = "CloudToLocalLLM"
+QUIT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def prepare_qt_environment() -> None:
+    """QtWebEngine refuses to run as root unless its sandbox is off."""
+    if sys.platform.startswith("linux"):
+        os.environ.setdefault("PYWEBVIEW_GUI", "qt")
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
+            if "--no-sandbox" not in flags:
+                os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = f"{flags} --no-sandbox".strip()
+
+
+def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -> int:
+    """Run the window until the user quits; call `block_quit_signals()` before any thread."""
+    prepare_qt_environment()
+    import webview
+
+    runtime.start()
+    announce()
+    window = webview.create_window(
+        WINDOW_TITLE,
+        runtime.page_url,
+        width=1120,
+        height=760,
+        min_size=(640, 480),
+        background_color="#1e1f22" if _prefers_dark() else "#ffffff",
+    )
+    controller = DesktopController(runtime, window)
+    controller.start_tray()
+    window.events.closing += controller.on_closing
+    threading.Thread(target=controller.quit_on_signal, name="signals", daemon=True).start()
+    gui = "qt" if sys.platform.startswith("linux") else None
+    webview.start(
+        gui=gui, private_mode=False, storage_path=str(runtime.settings.data_dir / "webview")
+    )
+    controller.shutdown()
+    return 0
+
+
+def block_quit_signals() -> None:
+    """Block SIGINT/SIGTERM in this thread and every thread started after (Qt's included).
+
+    Qt's event loop would sit on a Python signal handler, so a thread of ours takes the
+    signals with sigwait instead; this must run before the first thread starts.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, QUIT_SIGNALS)
+
+
+class DesktopController:
+    """What the window and the tray ask of the app: show, hide, new chat, quit."""
+
+    def __init__(self, runtime: Runtime, window) -> None:
+        self.runtime = runtime
+        self.window = window
+        self.tray = None
+        self.quitting = threading.Event()
+
+    def start_tray(self) -> None:
+        from backend.desktop.platform_open import open_path
+        from backend.desktop.tray import Tray, TrayActions
+
+        services = self.runtime.services
+        actions = TrayActions(
+            open_window=self.show,
+            new_chat=self.new_chat,
+            reconnect=services.monitor.request_check,
+            open_data_folder=lambda: open_path(self.runtime.settings.data_dir),
+            quit=self.quit,
+        )
+        tray = Tray(services.bus, actions, services.monitor.status())
+        if tray.start():
+            self.tray = tray
+
+    def on_closing(self) -> bool:
+        """Closing the window hides it to the tray when there is one; else the app quits."""
+        if self.quitting.is_set() or self.tray is None:
+            self.quitting.set()
+            return True
+        # Hiding from inside Qt's close handler deadlocks pywebview: do it just after.
+        threading.Thread(target=self.window.hide, daemon=True).start()
+        return False
+
+    def show(self) -> None:
+        self.window.show()
+        self.window.restore()
+
+    def new_chat(self) -> None:
+        self.show()
+        self.window.evaluate_js("window.__app && window.__app.newChat && window.__app.newChat()")
+
+    def quit_on_signal(self) -> None:
+        signal.sigwait(QUIT_SIGNALS)
+        log.info("quit requested by signal")
+        self.quit()
+
+    def quit(self) -> None:
+        self.quitting.set()
+        self.window.destroy()
+
+    def shutdown(self) -> None:
+        if self.tray is not None:
+            self.tray.stop()
+        self.runtime.stop()
+
+
+def _prefers_dark() -> bool:
+    return os.environ.get("GTK_THEME", "").lower().endswith(":dark")
