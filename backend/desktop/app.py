@@ -9,7 +9,10 @@ import sys
 import threading
 from collections.abc import Callable
 
+from backend.desktop.integration import app_icon_file
+from backend.events import Event
 from backend.runtime import Runtime
+from backend.single_instance import SHOW_TOPIC
 
 log = logging.getLogger("cloudtolocalllm.desktop")
 
@@ -33,7 +36,6 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
     import webview
 
     runtime.start()
-    announce()
     window = webview.create_window(
         WINDOW_TITLE,
         runtime.page_url,
@@ -43,12 +45,20 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
         background_color="#1e1f22" if _prefers_dark() else "#ffffff",
     )
     controller = DesktopController(runtime, window)
+    # Before announcing: from then on a second launch may ask for the window.
+    runtime.services.bus.subscribe(controller.on_show_request, topics=(SHOW_TOPIC,), name="window")
+    announce()
     controller.start_tray()
     window.events.closing += controller.on_closing
     threading.Thread(target=controller.quit_on_signal, name="signals", daemon=True).start()
-    gui = "qt" if sys.platform.startswith("linux") else None
+    linux = sys.platform.startswith("linux")
+    # Windows and macOS take the icon from the executable; GTK and Qt need it given.
+    icon = app_icon_file() if linux else None
     webview.start(
-        gui=gui, private_mode=False, storage_path=str(runtime.settings.data_dir / "webview")
+        gui="qt" if linux else None,
+        private_mode=False,
+        storage_path=str(runtime.settings.data_dir / "webview"),
+        icon=str(icon) if icon else None,
     )
     controller.shutdown()
     return 0
@@ -97,13 +107,21 @@ class DesktopController:
         threading.Thread(target=self.window.hide, daemon=True).start()
         return False
 
+    def on_show_request(self, event: Event) -> None:
+        """A second launch asked for the window (POST /api/app/show): bring it forward."""
+        if event.payload.get("new_chat"):
+            self.new_chat()
+        else:
+            self.show()
+
     def show(self) -> None:
         self.window.show()
         self.window.restore()
 
     def new_chat(self) -> None:
         self.show()
-        self.window.evaluate_js("window.__app && window.__app.newChat && window.__app.newChat()")
+        # run_js, not evaluate_js: the latter wraps the code in eval(), which the CSP forbids.
+        self.window.run_js("window.__app && window.__app.newChat()")
 
     def quit_on_signal(self) -> None:
         signal.sigwait(QUIT_SIGNALS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 from flask import Flask, request, send_from_directory
@@ -10,6 +11,10 @@ from flask_sock import Sock
 from backend.resources import frontend_dir
 from backend.settings import Settings
 from backend.web.api import api
+from backend.web.api_app import app_api
+from backend.web.api_data import data_api
+from backend.web.api_models import models_api
+from backend.web.api_settings import settings_api
 from backend.web.errors import register_error_handlers
 from backend.web.security import check_request, new_token
 from backend.web.ws import MAX_FRAME_BYTES, ClientSocket, SocketRegistry
@@ -21,6 +26,11 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+
+
+# Windows' registry can map .js to text/plain, which `nosniff` then refuses as a module.
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("text/javascript", ".mjs")
 
 
 def create_app(settings: Settings, services: Any, *, token: str | None = None) -> Flask:
@@ -37,6 +47,10 @@ def create_app(settings: Settings, services: Any, *, token: str | None = None) -
     app.extensions["cloudtolocalllm.sockets"] = sockets = SocketRegistry()
     register_error_handlers(app)
     app.register_blueprint(api)
+    app.register_blueprint(app_api)
+    app.register_blueprint(data_api)
+    app.register_blueprint(models_api)
+    app.register_blueprint(settings_api)
 
     @app.before_request
     def _guard():

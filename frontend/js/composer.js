@@ -1,0 +1,116 @@
+// The message box: grows with its text, Enter sends, Shift+Enter breaks the line, and the
+// draft is saved per conversation so nothing the user typed is ever lost.
+import { draftKey, load, save } from "./store.js";
+import { debounce } from "./util.js";
+
+const MAX_HEIGHT_PX = 240;
+
+export class Composer {
+  /** @param {{onSend: (text: string) => boolean, onStop: () => void}} handlers */
+  constructor(handlers) {
+    this.handlers = handlers;
+    this.form = document.getElementById("composer");
+    this.input = document.getElementById("composer-input");
+    this.sendBtn = document.getElementById("send-btn");
+    this.stopBtn = document.getElementById("stop-btn");
+    this.conversationId = undefined; // undefined until the first switchTo(): nothing to save yet
+    this.canSend = false;
+    this.busy = false;
+    this.saveDraft = debounce(() => save(draftKey(this.conversationId), this.input.value), 250);
+    this.bind();
+  }
+
+  bind() {
+    this.input.addEventListener("input", () => {
+      this.autosize();
+      this.refreshButtons();
+      this.saveDraft();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit();
+      }
+    });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.stopBtn.addEventListener("click", () => this.handlers.onStop());
+  }
+
+  submit() {
+    const text = this.input.value;
+    if (!text.trim() || !this.canSend || this.busy) return;
+    if (this.handlers.onSend(text)) this.clear();
+  }
+
+  clear() {
+    this.input.value = "";
+    save(draftKey(this.conversationId), null);
+    this.autosize();
+    this.refreshButtons();
+  }
+
+  /** Switch to another conversation's draft, saving the current one first. */
+  switchTo(conversationId) {
+    if (this.conversationId !== undefined) save(draftKey(this.conversationId), this.input.value);
+    this.conversationId = conversationId;
+    this.input.value = load(draftKey(conversationId), "") || "";
+    this.autosize();
+    this.refreshButtons();
+  }
+
+  /** A new chat got its id: its draft moves with it. */
+  adopt(conversationId) {
+    const draft = this.input.value;
+    save(draftKey(this.conversationId), null);
+    this.conversationId = conversationId;
+    save(draftKey(conversationId), draft);
+  }
+
+  /** Put text back (a send that failed) without overwriting something typed since. */
+  restore(text) {
+    if (this.input.value.trim()) return;
+    this.input.value = text;
+    this.autosize();
+    this.refreshButtons();
+    this.saveDraft();
+  }
+
+  setText(text) {
+    this.input.value = text;
+    this.autosize();
+    this.refreshButtons();
+    this.saveDraft();
+    this.focus();
+  }
+
+  setCanSend(canSend, placeholder) {
+    this.canSend = canSend;
+    if (placeholder) this.input.placeholder = placeholder;
+    this.refreshButtons();
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    this.stopBtn.hidden = !busy;
+    this.sendBtn.hidden = busy;
+    this.refreshButtons();
+  }
+
+  refreshButtons() {
+    this.sendBtn.disabled = !this.canSend || this.busy || !this.input.value.trim();
+  }
+
+  autosize() {
+    this.input.style.height = "auto";
+    const height = Math.min(this.input.scrollHeight, MAX_HEIGHT_PX);
+    this.input.style.height = `${height}px`;
+    this.input.classList.toggle("scrolling", this.input.scrollHeight > MAX_HEIGHT_PX);
+  }
+
+  focus() {
+    this.input.focus({ preventScroll: true });
+  }
+}

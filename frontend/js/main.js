@@ -1,0 +1,256 @@
+// Entry point: reads the per-launch token, wires the modules together and starts the socket.
+import { createApi } from "./api.js";
+import { Chat } from "./chat.js";
+import { Composer } from "./composer.js";
+import { renderEmptyState } from "./emptystate.js";
+import { rawTextOf } from "./messages.js";
+import { Models } from "./models.js";
+import { Sidebar } from "./sidebar.js";
+import { ChatSocket } from "./socket.js";
+import { StatusPill } from "./status.js";
+import { draftKey, load, save } from "./store.js";
+import { toastError } from "./toast.js";
+import { copyText, flashCopied } from "./util.js";
+
+// The token stays in the address bar on purpose: a reload must keep working.
+const token = new URLSearchParams(location.search).get("token") || "";
+const api = createApi(token);
+const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
+const ui = { socketOpen: false, everOpened: false, hasConversations: true, conversations: [] };
+
+let resolveSocket;
+const socketOpened = new Promise((resolve) => {
+  resolveSocket = resolve;
+});
+
+const composer = new Composer({
+  onSend: (text) => chat.send(text),
+  onStop: () => chat.stop(),
+});
+
+const models = new Models({
+  api,
+  onChange: () => updateView(),
+  onPick: (name) => {
+    if (chat.currentId && name) {
+      api
+        .updateConversation(chat.currentId, { model: name })
+        .catch((err) => toastError("Couldn't change the model", err));
+    }
+    updateView();
+  },
+});
+
+const pill = new StatusPill({ onReconnect: reconnect });
+
+const sidebar = new Sidebar({
+  api,
+  onSelect: (id) => openConversation(id),
+  onDeleted: (id) => {
+    save(draftKey(id), null);
+    if (chat.currentId === id) openConversation(null);
+  },
+  onLoaded: (list) => {
+    ui.conversations = list;
+    ui.hasConversations = list.length > 0;
+    showTitle();
+    updateView();
+  },
+});
+
+const chat = new Chat({
+  api,
+  socket: null,
+  getModel: () => models.current(),
+  onOpened: (conversation) => {
+    const id = conversation ? conversation.id : null;
+    save("conversation", id);
+    sidebar.setActive(id);
+    composer.switchTo(id);
+    models.show(conversation ? conversation.model : load("model", ""));
+    showTitle(conversation);
+    updateView();
+  },
+  onCreated: (id, adopt) => {
+    if (adopt) {
+      save("conversation", id);
+      sidebar.setActive(id);
+      composer.adopt(id);
+    }
+    sidebar.refresh();
+  },
+  onChanged: () => updateView(),
+  onReplyDone: () => sidebar.refresh(),
+  onBusy: () => composer.setBusy(Boolean(chat.activeStream())),
+  onRestore: (text) => composer.restore(text),
+  onListClick: (event) => copyFromList(event),
+});
+
+const socket = new ChatSocket(token, {
+  onOpen: () => {
+    ui.socketOpen = true;
+    document.body.dataset.ws = "open";
+    pill.setSocketOpen(true);
+    if (ui.everOpened) {
+      // Back after a drop: whatever happened meanwhile is in the store.
+      chat.resync();
+      sidebar.refresh();
+      models.refresh();
+    }
+    ui.everOpened = true;
+    resolveSocket();
+    updateView();
+  },
+  onClose: () => {
+    ui.socketOpen = false;
+    document.body.dataset.ws = "closed";
+    pill.setSocketOpen(false);
+    updateView();
+  },
+  onFrame: (frame) => onFrame(frame),
+});
+chat.socket = socket;
+
+function onFrame(frame) {
+  if (frame.type === "status") {
+    const before = pill.status ? pill.status.state : null;
+    pill.setStatus(frame);
+    if (
+      frame.state === "connected" &&
+      (before !== "connected" || models.availability !== "ready")
+    ) {
+      models.refresh();
+    } else if (["disconnected", "error", "reconnecting"].includes(frame.state)) {
+      models.markDown();
+    }
+    updateView();
+  } else if (frame.type !== "pong") {
+    chat.handleFrame(frame);
+  }
+}
+
+function reconnect() {
+  if (!ui.socketOpen) {
+    socket.retryNow();
+    return;
+  }
+  pill.showConnecting();
+  api.reconnect().catch((err) => toastError("Couldn't reconnect", err));
+}
+
+async function openConversation(id) {
+  const ok = await chat.open(id);
+  if (!ok) await chat.open(null);
+  composer.focus();
+  closeSidebarOnNarrow();
+}
+
+function showTitle(conversation) {
+  const id = chat.currentId;
+  const known = ui.conversations.find((c) => c.id === id);
+  const title = (conversation && conversation.title) || (known && known.title) || "New chat";
+  const header = document.getElementById("chat-title");
+  header.textContent = id ? title : "New chat";
+  header.title = header.textContent;
+  document.title = id ? `${header.textContent} — CloudToLocalLLM` : "CloudToLocalLLM";
+}
+
+function placeholder(modelName) {
+  if (!ui.socketOpen) return "Reconnecting to the app…";
+  if (models.availability === "down") return "Start Ollama to chat…";
+  if (models.availability === "empty") return "Pull a model to start chatting…";
+  return modelName ? `Message ${modelName}…` : "Message your local model…";
+}
+
+function updateView() {
+  const modelName = models.current();
+  composer.setCanSend(ui.socketOpen && Boolean(modelName), placeholder(modelName));
+  renderEmptyState({
+    availability: models.availability,
+    endpoint: pill.status ? pill.status.endpoint : "",
+    errorMessage: models.errorMessage,
+    hasMessages: chat.hasMessages(),
+    firstTime: !ui.hasConversations,
+    onRetry: () => {
+      reconnect();
+      models.refresh();
+    },
+    onSuggestion: (text) => composer.setText(text),
+  });
+}
+
+async function copyFromList(event) {
+  const button = event.target.closest("button.code-copy, button.msg-action");
+  if (!button) return;
+  let text = "";
+  if (button.classList.contains("code-copy")) {
+    text = button.closest(".code-block").querySelector("pre code").textContent;
+  } else {
+    text = rawTextOf(button.closest("article.message"));
+  }
+  if (await copyText(text)) flashCopied(button);
+}
+
+function closeSidebarOnNarrow() {
+  if (NARROW.matches) setSidebar(false);
+}
+
+function setSidebar(open) {
+  document.getElementById("app").classList.toggle("sidebar-closed", !open);
+  document.getElementById("toggle-sidebar").setAttribute("aria-expanded", String(open));
+}
+
+function bindKeys() {
+  document.getElementById("new-chat").addEventListener("click", () => openConversation(null));
+  document.getElementById("backdrop").addEventListener("click", () => setSidebar(false));
+  // Growing back to a wide window restores the user's choice; shrinking hides the overlay.
+  NARROW.addEventListener("change", () =>
+    setSidebar(!NARROW.matches && !load("sidebarClosed", false)),
+  );
+  document.getElementById("toggle-sidebar").addEventListener("click", () => {
+    const open = document.getElementById("app").classList.contains("sidebar-closed");
+    setSidebar(open);
+    if (!NARROW.matches) save("sidebarClosed", !open);
+  });
+  document.addEventListener("keydown", (e) => {
+    const mod = e.ctrlKey || e.metaKey;
+    if (e.key === "Escape" && chat.activeStream() && !e.target.closest(".sidebar")) {
+      e.preventDefault();
+      chat.stop();
+    } else if (e.key === "Escape" && NARROW.matches && !e.defaultPrevented) {
+      setSidebar(false);
+    } else if (mod && e.shiftKey && e.key.toLowerCase() === "o") {
+      e.preventDefault();
+      openConversation(null);
+    } else if (mod && !e.shiftKey && e.key.toLowerCase() === "k") {
+      e.preventDefault();
+      document.getElementById("search").focus();
+    }
+  });
+}
+
+async function start() {
+  bindKeys();
+  setSidebar(!NARROW.matches && !load("sidebarClosed", false));
+  socket.connect();
+  const status = api
+    .status()
+    .then((s) => pill.setStatus(s))
+    .catch(() => {});
+  await Promise.all([sidebar.refresh(), models.refresh(), status]);
+  // Only reopen a conversation that still exists (it may have been deleted elsewhere).
+  const remembered = load("conversation", null);
+  const exists = ui.conversations.some((c) => c.id === remembered);
+  if (!exists || !(await chat.open(remembered))) await chat.open(null);
+  composer.focus();
+  await socketOpened;
+  document.body.dataset.ready = "true";
+}
+
+const ready = start();
+// Hooks for tests and the desktop shell (the tray's "New chat" calls newChat()).
+window.__app = {
+  ready,
+  socketOpen: () => socket.isOpen(),
+  newChat: () => openConversation(null),
+};

@@ -1,0 +1,176 @@
+// Markdown for untrusted model output: marked -> DOMPurify -> highlight.js, plus copy buttons.
+import { Lexer, marked } from "../vendor/marked/marked.esm.js";
+import DOMPurify from "../vendor/dompurify/purify.es.mjs";
+import hljs from "../vendor/highlight/highlight.min.js";
+import { el, icon } from "./util.js";
+
+marked.setOptions({ gfm: true, breaks: false });
+hljs.configure({ ignoreUnescapedHTML: true });
+
+const PURIFY_CONFIG = {
+  // Model HTML must not restyle or take over the app, nor pretend to be a form.
+  FORBID_TAGS: ["style", "form", "button", "textarea", "select", "option", "dialog"],
+  FORBID_ATTR: ["style", "id", "name", "autofocus", "tabindex"],
+};
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.hasAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
+  }
+  if (node.tagName === "INPUT") node.setAttribute("disabled", "");
+});
+
+/** Markdown source to sanitised HTML (a string: cheap to compare). */
+export function toSafeHtml(markdown) {
+  return DOMPurify.sanitize(marked.parse(markdown), PURIFY_CONFIG);
+}
+
+function blockHtml(token) {
+  return DOMPurify.sanitize(marked.parser([token]), PURIFY_CONFIG);
+}
+
+const templ = document.createElement("template");
+
+/** Sanitised HTML to DOM nodes, with code blocks highlighted and given a Copy button. */
+export function toNodes(safeHtml, { live = false } = {}) {
+  templ.innerHTML = safeHtml;
+  const fragment = templ.content;
+  for (const img of fragment.querySelectorAll("img")) blockRemoteImage(img);
+  // Task-list checkboxes are the only inputs Markdown makes; anything else is model HTML.
+  for (const input of fragment.querySelectorAll("input:not([type=checkbox])")) input.remove();
+  for (const code of fragment.querySelectorAll("pre > code")) decorateCode(code, live);
+  return [...document.importNode(fragment, true).childNodes];
+}
+
+// Remote images would leak that a reply was read (and the CSP blocks them anyway): link instead.
+function blockRemoteImage(img) {
+  const src = img.getAttribute("src") || "";
+  if (!/^(https?:)?\/\//i.test(src)) return;
+  const link = el("a", { href: src, target: "_blank", rel: "noopener noreferrer" });
+  link.textContent = `Image: ${img.getAttribute("alt") || src}`;
+  img.replaceWith(link);
+}
+
+function codeLanguage(code) {
+  const match = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className);
+  return match ? match[1].toLowerCase() : "";
+}
+
+function decorateCode(code, live) {
+  const lang = codeLanguage(code);
+  const text = code.textContent;
+  if (lang && hljs.getLanguage(lang)) {
+    code.innerHTML = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
+    code.classList.add("hljs");
+  } else if (!lang && !live && text.length < 20000) {
+    // Auto-detection tries every language: only once the block is final, and not on huge ones.
+    const result = hljs.highlightAuto(text);
+    if (result.relevance > 5) {
+      code.innerHTML = result.value;
+      code.classList.add("hljs");
+    }
+  }
+  const pre = code.parentElement;
+  const copy = el(
+    "button",
+    { type: "button", class: "code-copy", "data-testid": "code-copy", "aria-label": "Copy code" },
+    icon("copy"),
+    el("span", { class: "label", text: "Copy" }),
+  );
+  const head = el(
+    "div",
+    { class: "code-head" },
+    el("span", { class: "code-lang", text: lang }),
+    copy,
+  );
+  const block = el("div", { class: "code-block" }, head);
+  pre.replaceWith(block);
+  block.append(pre);
+}
+
+/** Render a whole (final) Markdown text into a container. */
+export function renderMarkdown(container, markdown) {
+  container.replaceChildren(...toNodes(toSafeHtml(markdown)));
+}
+
+/**
+ * Incremental renderer for a streaming reply. Top-level blocks that are followed by another
+ * block are final: their DOM is kept and never re-rendered. Only the last, still-growing block
+ * is re-rendered per frame, so the cost per frame is the size of one block, not the whole reply.
+ */
+export class MarkdownStream {
+  constructor(container) {
+    this.container = container;
+    this.text = "";
+    this.stableOffset = 0; // text before this offset is rendered as final blocks
+    this.stableHtml = []; // sanitised HTML of each final block, to verify the final render
+    this.links = {};
+    this.tailNodes = [];
+    this.tailHtml = "";
+  }
+
+  /** Re-render with the reply's full text so far. */
+  update(text) {
+    this.text = text.replace(/\r\n?/g, "\n");
+    // Reference links defined in earlier (final) blocks must still resolve in later ones.
+    const lexer = new Lexer(marked.defaults);
+    Object.assign(lexer.tokens.links, this.links);
+    const tokens = lexer.lex(this.text.slice(this.stableOffset));
+    Object.assign(this.links, tokens.links);
+    let last = tokens.length - 1;
+    while (last >= 0 && tokens[last].type === "space") last -= 1;
+    let offset = this.stableOffset;
+    for (let i = 0; i < last; i += 1) {
+      const token = tokens[i];
+      offset += token.raw.length;
+      if (token.type === "space" || token.type === "def") continue;
+      this.appendStable(token);
+    }
+    this.stableOffset = offset;
+    this.renderTail(last >= 0 ? tokens[last] : null);
+  }
+
+  appendStable(token) {
+    const html = blockHtml(token);
+    this.stableHtml.push(html);
+    this.clearTail();
+    this.container.append(...toNodes(html));
+  }
+
+  renderTail(token) {
+    let html = "";
+    if (token && token.type !== "def") html = blockHtml(token);
+    if (html === this.tailHtml && this.tailNodes.length) return;
+    this.clearTail();
+    this.tailHtml = html;
+    this.tailNodes = toNodes(html, { live: true });
+    this.container.append(...this.tailNodes);
+  }
+
+  clearTail() {
+    for (const node of this.tailNodes) node.remove();
+    this.tailNodes = [];
+    this.tailHtml = "";
+  }
+
+  /**
+   * Render the final text. Block-by-block output can differ from a whole-document render
+   * (reference links defined at the end, HTML spanning blocks): then re-render once, whole.
+   */
+  finish(text) {
+    const normalized = text.replace(/\r\n?/g, "\n");
+    if (normalized !== this.text) this.update(normalized);
+    const whole = toSafeHtml(normalized);
+    const pieces = [...this.stableHtml, this.tailHtml].filter(Boolean);
+    const squeeze = (html) => html.replace(/>\s+</g, "><").trim();
+    if (squeeze(whole) !== squeeze(pieces.join(""))) {
+      renderMarkdown(this.container, normalized);
+      return;
+    }
+    // The tail was rendered "live" (no language auto-detection): decorate it as final now.
+    const tailHtml = this.tailHtml;
+    this.clearTail();
+    this.container.append(...toNodes(tailHtml));
+  }
+}
