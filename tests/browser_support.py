@@ -1,0 +1,45 @@
+"""Playwright driving Debian's Chromium (never a downloaded browser) against the app."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = REPO / "test-artifacts"
+
+needs_chromium = pytest.mark.skipif(
+    not shutil.which(CHROMIUM), reason="needs Debian's chromium (bash .ci/run installs it)"
+)
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+def open_app(browser, runtime, *, color_scheme: str = "light"):
+    """A fresh page on the app, returned once its WebSocket is open."""
+    context = browser.new_context(
+        viewport={"width": 1180, "height": 760}, color_scheme=color_scheme
+    )
+    page = context.new_page()
+    page.goto(f"{runtime.url}?token={runtime.token}")
+    page.wait_for_selector("body[data-ws=open]", state="attached", timeout=15_000)
+    return page

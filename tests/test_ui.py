@@ -1,0 +1,78 @@
+"""The UI in Debian's Chromium: streaming, reload, and the connection pill."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium, open_app, screenshot
+
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_a_message_streams_in_and_survives_a_reload(browser, runtime, fake_ollama):
+    fake_ollama.token_delay = 0.03
+    page = open_app(browser, runtime)
+    page.get_by_test_id("model-select").select_option("llama3.2:latest")
+    box = page.get_by_test_id("composer-input")
+    box.fill("Why is the sky blue?")
+    box.press("Enter")
+
+    reply = page.locator("[data-testid=message][data-role=assistant]").last
+    expect(reply).to_have_attribute("data-status", "streaming")
+    expect(page.get_by_test_id("stop-button")).to_be_visible()
+    expect(reply.get_by_test_id("message-content")).to_contain_text("Rayleigh")
+    screenshot(page, "ui-streaming.png")
+    expect(reply).to_have_attribute("data-status", "complete", timeout=15_000)
+    expect(reply.locator("strong")).to_have_text("Rayleigh scattering")  # Markdown rendered
+    expect(reply.get_by_test_id("message-stats")).to_contain_text("tok/s")
+    expect(page.get_by_test_id("conversation-item")).to_have_count(1)
+    expect(page.get_by_test_id("chat-title")).to_have_text("Why is the sky blue?")
+    screenshot(page, "ui-complete.png")
+
+    page.reload()
+    page.wait_for_selector("body[data-ws=open]", state="attached")
+    messages = page.get_by_test_id("message")
+    expect(messages).to_have_count(2)
+    expect(messages.nth(0)).to_contain_text("Why is the sky blue?")
+    expect(messages.nth(1).locator("strong")).to_have_text("Rayleigh scattering")
+    expect(page.get_by_test_id("conversation-item")).to_have_count(1)
+    screenshot(page, "ui-after-reload.png")
+    page.context.close()
+
+
+def test_dark_theme_follows_the_system(browser, runtime):
+    page = open_app(browser, runtime, color_scheme="dark")
+    background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(x) for x in background[background.index("(") + 1 : -1].split(",")[:3])
+    assert red + green + blue < 200, background
+    screenshot(page, "ui-dark-empty.png")
+    page.context.close()
+
+
+def test_the_pill_counts_down_while_ollama_is_away_and_recovers(browser, runtime, fake_ollama):
+    page = open_app(browser, runtime)
+    pill = page.get_by_test_id("status-pill")
+    expect(pill).to_have_attribute("data-state", "connected")
+    fake_ollama.stop()
+    requests.post(
+        runtime.url + "api/connection/reconnect",
+        headers={"Authorization": f"Bearer {runtime.token}"},
+        timeout=5,
+    )
+    expect(pill).to_have_attribute("data-state", "reconnecting")
+    expect(pill).to_contain_text("Reconnecting")
+    screenshot(page, "ui-reconnecting.png")
+    fake_ollama.start()
+    pill.click()  # "Retry now"
+    expect(pill).to_have_attribute("data-state", "connected", timeout=10_000)
+    page.context.close()
