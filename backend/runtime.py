@@ -46,6 +46,7 @@ class Runtime:
         with self._stop_lock:
             if self._stopped.is_set():
                 return
+            # Replies first, while their sockets are still open to receive the final frames.
             self.services.chat.shutdown()
             self.server.stop()
             self.services.close()
