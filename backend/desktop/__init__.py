@@ -1,0 +1,1 @@
+"""Desktop edge: the native window, the system tray and their platform helpers."""
