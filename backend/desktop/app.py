@@ -48,7 +48,8 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
     # Before announcing: from then on a second launch may ask for the window.
     runtime.services.bus.subscribe(controller.on_show_request, topics=(SHOW_TOPIC,), name="window")
     announce()
-    controller.start_tray()
+    # Looking for a tray host can take seconds: never hold up the window for it.
+    threading.Thread(target=controller.start_tray, name="tray-start", daemon=True).start()
     window.events.closing += controller.on_closing
     threading.Thread(target=controller.quit_on_signal, name="signals", daemon=True).start()
     linux = sys.platform.startswith("linux")
@@ -100,7 +101,7 @@ class DesktopController:
 
     def on_closing(self) -> bool:
         """Closing the window hides it to the tray when there is one; else the app quits."""
-        if self.quitting.is_set() or self.tray is None:
+        if self.quitting.is_set() or self.tray is None or not self.tray.available:
             self.quitting.set()
             return True
         # Hiding from inside Qt's close handler deadlocks pywebview: do it just after.
