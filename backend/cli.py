@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from backend import __version__
@@ -20,6 +21,14 @@ from backend.settings import (
     default_ollama_url,
     parse_ollama_host,
     prepare_data_dir,
+)
+from backend.single_instance import (
+    SHOW_TOPIC,
+    HandOverError,
+    InstanceInfo,
+    InstanceLock,
+    ask_to_show,
+    claim_or_find,
 )
 
 PROG = "cloudtolocalllm"
@@ -57,6 +66,23 @@ def build_parser() -> argparse.ArgumentParser:
         const="headless",
         help="run the backend only and print a JSON ready line",
     )
+    for flag, help_text in (
+        ("--self-test", "check this installation on a temporary data dir and exit 0 or 1"),
+        ("--install-desktop-entry", "add the app and its icon to this user's Linux menu"),
+        ("--uninstall-desktop-entry", "remove what --install-desktop-entry added"),
+    ):
+        mode.add_argument(
+            flag,
+            dest="action",
+            action="store_const",
+            const=flag[2:].replace("-", "_"),
+            help=help_text,
+        )
+    parser.add_argument(
+        "--new-chat",
+        action="store_true",
+        help="open a new chat (in the running app's window, if it is running)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=0, help="port to bind (default: any free)")
     parser.add_argument(
@@ -65,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="where conversations and logs are kept")
     parser.add_argument("--verbose", action="store_true", help="log more on stderr")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    parser.set_defaults(mode="desktop")
+    parser.set_defaults(mode="desktop", action=None)
     return parser
 
 
@@ -87,12 +113,32 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from(args)
     except SettingsError as exc:
         parser.error(str(exc))
+    if args.new_chat and settings.mode == "headless":
+        parser.error("--new-chat needs a window, and --headless has none")
+    if args.action is not None:
+        return run_action(args.action, settings)
     try:
         data_dir = prepare_data_dir(settings.data_dir)
     except SettingsError as exc:
         return _fail(str(exc))
     settings = Settings(**{**settings.__dict__, "data_dir": data_dir})
     setup_logging(settings.log_dir, verbose=args.verbose)
+    lock = InstanceLock(data_dir)
+    # One app per data dir: a second launch shows the first one's window instead.
+    try:
+        running = claim_or_find(lock)
+    except HandOverError as exc:
+        return _fail(str(exc))
+    if running is not None:
+        return hand_over(running, settings.mode, data_dir, new_chat=args.new_chat)
+    try:
+        return run(settings, lock)
+    finally:
+        lock.release()
+
+
+def run(settings: Settings, lock: InstanceLock) -> int:
+    """Start the backend and run the chosen mode until it is asked to stop."""
     from backend.runtime import Runtime  # heavy imports only once the arguments are good
 
     if settings.mode == "desktop":
@@ -106,13 +152,60 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(exc.message)
     except OSError as exc:
         return _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+
+    def announce() -> None:
+        announce_ready(runtime)
+        info = InstanceInfo(os.getpid(), runtime.url, runtime.token, settings.mode)
+        lock.publish(info)
+
     if settings.mode == "headless":
-        return run_headless(runtime)
+        return run_headless(runtime, announce)
     if settings.mode == "web":
-        return run_web(runtime)
+        return run_web(runtime, announce)
     from backend.desktop.app import run_desktop
 
-    return run_desktop(runtime, announce=lambda: announce_ready(runtime))
+    return run_desktop(runtime, announce=announce)
+
+
+def hand_over(info: InstanceInfo, mode: str, where: Path, *, new_chat: bool = False) -> int:
+    """Another app runs on this data dir: bring its window forward, or say why not."""
+    if mode == "headless":
+        return _fail(
+            f"{PROG} is already running on {where} (pid {info.pid}, {info.url}); "
+            "stop it or pass another --data-dir"
+        )
+    try:
+        ask_to_show(info, new_chat=new_chat)
+    except HandOverError as exc:
+        return _fail(f"{PROG} is already running on {where} (pid {info.pid}) but {exc}")
+    print(f"{PROG}: already running (pid {info.pid}); showing its window", file=sys.stderr)
+    return 0
+
+
+def run_action(action: str, settings: Settings) -> int:
+    """The flags that do one thing and exit instead of running the app."""
+    if action == "self_test":
+        from backend.selftest import run_self_test
+
+        return run_self_test(settings.ollama_url)
+    if sys.platform in ("win32", "darwin"):
+        return _fail("desktop entries are for Linux; the Windows and macOS builds have their own")
+    from backend.desktop.integration import (
+        IntegrationError,
+        install_desktop_entry,
+        uninstall_desktop_entry,
+    )
+
+    if action == "uninstall_desktop_entry":
+        removed = uninstall_desktop_entry()
+        print(f"Removed {len(removed)} files" if removed else "Nothing was installed")
+        return 0
+    try:
+        installed = install_desktop_entry()
+    except IntegrationError as exc:
+        return _fail(str(exc))
+    print(f"Installed {installed.desktop_file} and {len(installed.icons)} icons")
+    return 0
 
 
 def announce_ready(runtime) -> None:
@@ -128,26 +221,34 @@ def announce_ready(runtime) -> None:
     sys.stdout.flush()
 
 
-def run_headless(runtime) -> int:
+def run_headless(runtime, announce: Callable[[], None]) -> int:
     stop = _stop_on_signals()
     runtime.start()
-    announce_ready(runtime)
+    announce()
     stop.wait()
     runtime.stop()
     return 0
 
 
-def run_web(runtime) -> int:
+def run_web(runtime, announce: Callable[[], None]) -> int:
+    stop = _stop_on_signals()
+    runtime.start()
+    # A second launch asks for the UI: open the page again, which brings the browser forward.
+    runtime.services.bus.subscribe(
+        lambda _event: _open_in_browser(runtime.page_url), topics=(SHOW_TOPIC,), name="browser"
+    )
+    announce()
+    _open_in_browser(runtime.page_url)
+    stop.wait()
+    runtime.stop()
+    return 0
+
+
+def _open_in_browser(url: str) -> None:
     import webbrowser
 
-    stop = _stop_on_signals()
-    runtime.start()
-    announce_ready(runtime)
-    if not webbrowser.open(runtime.page_url):
-        print(f"Open {runtime.page_url} in your browser", file=sys.stderr)
-    stop.wait()
-    runtime.stop()
-    return 0
+    if not webbrowser.open(url):
+        print(f"Open {url} in your browser", file=sys.stderr)
 
 
 def _stop_on_signals() -> threading.Event:

@@ -1,0 +1,32 @@
+"""The app itself, as a second launch sees it: `POST /api/app/show` brings its window forward."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from backend.errors import AppError, BadRequest
+from backend.single_instance import SHOW_TOPIC
+
+app_api = Blueprint("app_api", __name__, url_prefix="/api/app")
+
+
+class NoWindow(AppError):
+    code = "no_window"
+    http_status = 409
+
+
+@app_api.post("/show")
+def show():
+    """202 once the request is passed on; the window comes forward on its own thread."""
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object", code="invalid_json")
+    new_chat = body.get("new_chat", False)
+    if not isinstance(new_chat, bool):
+        raise BadRequest("`new_chat` must be true or false", code="invalid_field")
+    services = current_app.extensions["cloudtolocalllm"]
+    mode = services.settings.mode
+    if mode == "headless":
+        raise NoWindow("This CloudToLocalLLM runs without a window (--headless)")
+    services.bus.publish(SHOW_TOPIC, {"new_chat": new_chat})
+    return {"mode": mode, "new_chat": new_chat}, 202
