@@ -75,8 +75,9 @@ def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
         indexes = {row[1] for row in _query(path, f"PRAGMA index_list({table.name})")}
         assert {index.name for index in table.indexes} <= indexes
     fks = _query(path, "PRAGMA foreign_key_list(messages)")
-    assert [(fk[2], fk[3], fk[6]) for fk in fks] == [
-        ("conversations", "conversation_id", "CASCADE")
+    assert sorted((fk[2], fk[3], fk[6]) for fk in fks) == [
+        ("conversations", "conversation_id", "CASCADE"),
+        ("messages", "parent_id", "CASCADE"),
     ]
 
 
@@ -98,21 +99,21 @@ def test_version_0_file_with_data_is_backed_up_then_migrated(tmp_path: Path) -> 
     assert _query(backup, "SELECT body FROM notes") == [("keep me",)]
 
 
-def test_version_1_file_with_data_is_migrated_forward(tmp_path: Path) -> None:
+def test_current_file_with_data_is_migrated_forward(tmp_path: Path) -> None:
     path = tmp_path / "cloudtolocalllm.db"
     conversation_id = _filled_store(path)
     before = _query(path, "SELECT * FROM messages ORDER BY position")
     result = migrate(path, LATER)
-    assert (result.old_version, result.new_version) == (1, 3)
-    assert result.backup == tmp_path / "cloudtolocalllm.db.bak-v1"
-    assert _version(path) == 3
+    assert (result.old_version, result.new_version) == (LATEST_VERSION, LATEST_VERSION + 2)
+    assert result.backup == tmp_path / f"cloudtolocalllm.db.bak-v{LATEST_VERSION}"
+    assert _version(path) == LATEST_VERSION + 2
     assert _query(path, "SELECT * FROM messages ORDER BY position") == before
     assert _query(path, "SELECT id, title, pinned FROM conversations") == [
         (conversation_id, "Kept", 0)
     ]
     found = _query(path, "SELECT content FROM messages_fts WHERE messages_fts MATCH 'lighthouse'")
     assert found == [("Where is the lighthouse?",)]
-    assert _version(result.backup) == 1
+    assert _version(result.backup) == LATEST_VERSION
     assert _query(result.backup, "SELECT * FROM messages ORDER BY position") == before
     assert "pinned" not in {
         row[1] for row in _query(result.backup, "PRAGMA table_info(conversations)")
@@ -136,8 +137,9 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
     migrate(path, counting)
     again = migrate(path, counting)
     assert calls == ["_v2_add_pinned", "_v3_add_search_index"]
-    assert (again.old_version, again.new_version, again.backup) == (3, 3, None)
-    assert _backups(tmp_path) == ["cloudtolocalllm.db.bak-v1"]
+    latest = LATEST_VERSION + 2
+    assert (again.old_version, again.new_version, again.backup) == (latest, latest, None)
+    assert _backups(tmp_path) == [f"cloudtolocalllm.db.bak-v{LATEST_VERSION}"]
 
 
 def test_reopening_the_current_schema_makes_no_backup(tmp_path: Path) -> None:
@@ -169,7 +171,7 @@ def test_failed_migration_leaves_the_database_as_it_was(tmp_path: Path, broken) 
     with pytest.raises(StoreError) as caught:
         migrate(path, (*MIGRATIONS, _v2_add_pinned, broken))
     assert str(path) in str(caught.value)
-    assert _version(path) == 2  # the good migration before it stays applied
+    assert _version(path) == LATEST_VERSION + 1  # the good migration before it stays applied
     assert _query(path, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
     assert _query(path, "SELECT * FROM messages ORDER BY position") == before
 
@@ -177,12 +179,12 @@ def test_failed_migration_leaves_the_database_as_it_was(tmp_path: Path, broken) 
 def test_backup_never_overwrites_an_older_backup(tmp_path: Path) -> None:
     path = tmp_path / "cloudtolocalllm.db"
     _filled_store(path)
-    older = tmp_path / "cloudtolocalllm.db.bak-v1"
+    older = tmp_path / f"cloudtolocalllm.db.bak-v{LATEST_VERSION}"
     older.write_bytes(b"an older backup")
     result = migrate(path, LATER)
-    assert result.backup == tmp_path / "cloudtolocalllm.db.bak-v1-2"
+    assert result.backup == tmp_path / f"cloudtolocalllm.db.bak-v{LATEST_VERSION}-2"
     assert older.read_bytes() == b"an older backup"
-    assert _version(result.backup) == 1
+    assert _version(result.backup) == LATEST_VERSION
 
 
 def test_backup_includes_data_still_in_the_wal(tmp_path: Path) -> None:
@@ -208,4 +210,39 @@ def test_database_from_a_newer_app_is_refused(tmp_path: Path) -> None:
         Store(path)
     assert str(path) in str(caught.value) and "newer" in str(caught.value)
     assert path.read_bytes() == contents
-    assert _backups(tmp_path) == ["cloudtolocalllm.db.bak-v1"]
+    assert _backups(tmp_path) == [f"cloudtolocalllm.db.bak-v{LATEST_VERSION}"]
+
+
+def test_linear_conversations_become_a_single_branch(tmp_path: Path) -> None:
+    from backend.store.migrations import m_message_tree
+
+    path = tmp_path / "cloudtolocalllm.db"
+    migrate(path, MIGRATIONS[:1])  # a file from before branches
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO conversations (id, title, created_at, updated_at)"
+        " VALUES ('c', 'Old', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+    rows = [(f"m{n}", n, "user" if n % 2 else "assistant", f"text {n}") for n in (1, 2, 3, 4)]
+    conn.executemany(
+        "INSERT INTO messages (id, conversation_id, position, role, content, status, created_at)"
+        " VALUES (?, 'c', ?, ?, ?, 'complete', '2026-01-01 00:00:00')",
+        rows,
+    )
+    conn.execute(
+        "INSERT INTO conversations (id, title, created_at, updated_at)"
+        " VALUES ('empty', 'Empty', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.migration.old_version == 1
+        assert MIGRATIONS.index(m_message_tree) < LATEST_VERSION
+        conversation = store.get_conversation("c")
+        assert [m["id"] for m in conversation["messages"]] == ["m1", "m2", "m3", "m4"]
+        assert [m["parent_id"] for m in conversation["messages"]] == [None, "m1", "m2", "m3"]
+        assert all("siblings" not in m for m in conversation["messages"])
+        assert conversation["active_leaf_id"] == "m4"
+        assert (conversation["options"], conversation["think"]) == ({}, None)
+        assert store.get_conversation("empty")["active_leaf_id"] is None
+        assert store.add_message("c", "user", "after the upgrade")["parent_id"] == "m4"

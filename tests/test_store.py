@@ -27,6 +27,7 @@ MESSAGE_KEYS = {
     "created_at",
     "error",
     "stats",
+    "parent_id",
 }
 
 
@@ -142,7 +143,7 @@ def test_search_titles_and_message_text_ignoring_case(store: Store) -> None:
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("0%", "100% sure"), ("a_b", "a_b"), ("c\\d", "c\\d"), ("%", "100% sure")],
+    [("100%", "100% sure"), ("a_b", "a_b"), ("c\\d", "c\\d"), ("%", "100% sure")],
 )
 def test_search_treats_wildcards_literally(store: Store, query: str, expected: str) -> None:
     for title in ("100% sure", "1000 sure", "a_b", "axb", "c\\d", "cd"):
@@ -280,7 +281,9 @@ def test_common_queries_use_indexes(store: Store, db_path: Path) -> None:
     seen: list[tuple[str, object]] = []
     event.listen(store.engine, "before_cursor_execute", lambda *a: seen.append((a[2], a[3])))
     store.list_conversations()
+    searched_from = len(seen)
     store.list_conversations("hi")
+    searched_to = len(seen)
     store.history(conv["id"], before_message_id=first["id"])
     store.close()
 
@@ -294,12 +297,15 @@ def test_common_queries_use_indexes(store: Store, db_path: Path) -> None:
         event.remove(Engine, "before_cursor_execute", record)
     raw = sqlite3.connect(db_path)
     plans = [
-        " | ".join(row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params))
-        for sql, params in seen
+        (i, " | ".join(row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + sql, params)))
+        for i, (sql, params) in enumerate(seen)
         if not sql.startswith("BEGIN")
     ]
     raw.close()
-    assert plans and all("TEMP B-TREE" not in plan for plan in plans)
+    # Ranked search must sort its (index-found) hits; everything else reads in index order.
+    unsorted = [plan for i, plan in plans if not searched_from <= i < searched_to]
+    assert unsorted and all("TEMP B-TREE" not in plan for plan in unsorted)
+    plans = [plan for _, plan in plans]
     assert all("SCAN messages" not in plan for plan in plans)
     assert any("ix_conversations_updated_at" in plan for plan in plans)
     assert any("ix_messages_unfinished" in plan for plan in plans)
@@ -394,3 +400,99 @@ def test_unusable_location_is_a_store_error(tmp_path: Path, make_path) -> None:
         Store(path)
     assert str(path) in str(caught.value)
     assert caught.value.code == "database_unusable"
+
+
+# Branches: messages form a tree; the conversation shows one path through it.
+
+
+def _contents(conversation: dict) -> list[str]:
+    return [m["content"] for m in conversation["messages"]]
+
+
+def test_messages_continue_the_active_path_unless_given_a_parent(store: Store) -> None:
+    conv = store.create_conversation("tree")
+    cid = conv["id"]
+    q = store.add_message(cid, "user", "q")
+    a = store.add_message(cid, "assistant", "a")
+    assert (q["parent_id"], a["parent_id"]) == (None, q["id"])
+    b = store.add_message(cid, "assistant", "b", parent_id=q["id"])  # an alternative to a
+    got = store.get_conversation(cid)
+    assert got["active_leaf_id"] == b["id"] and _contents(got) == ["q", "b"]
+    assert got["messages"][1]["siblings"] == [a["id"], b["id"]]
+    assert "siblings" not in got["messages"][0]
+    assert got["message_count"] == 3
+    assert [m["content"] for m in store.history(cid)] == ["q", "b"]
+    assert [m["content"] for m in store.history(cid, before_message_id=a["id"])] == ["q"]
+    root = store.add_message(cid, "user", "another start", parent_id=None)
+    assert root["parent_id"] is None
+    assert store.get_conversation(cid)["messages"][0]["siblings"] == [q["id"], root["id"]]
+    other = store.create_conversation("other")
+    with pytest.raises(NotFound):
+        store.add_message(other["id"], "user", "x", parent_id=q["id"])
+    with pytest.raises(NotFound):
+        store.add_message(cid, "user", "x", parent_id="missing")
+
+
+def test_activate_and_delete_branches(store: Store) -> None:
+    cid = store.create_conversation("tree")["id"]
+    q = store.add_message(cid, "user", "q")
+    a = store.add_message(cid, "assistant", "a")
+    follow = store.add_message(cid, "user", "follow")
+    b = store.add_message(cid, "assistant", "b", parent_id=q["id"])
+    shown = store.activate_message(a["id"])
+    assert _contents(shown) == ["q", "a", "follow"]  # the newest leaf below a
+    assert shown == store.get_conversation(cid)
+    assert store.subtree_ids(a["id"]) == [a["id"], follow["id"]]
+    before = store.get_conversation(cid, with_messages=False)["updated_at"]
+    after = store.delete_message(a["id"])
+    assert _contents(after) == ["q", "b"] and after["message_count"] == 2
+    assert after["updated_at"] > before
+    for gone in (a["id"], follow["id"]):
+        with pytest.raises(NotFound):
+            store.get_message(gone)
+    assert store.get_message(b["id"])["content"] == "b"
+    assert _contents(store.delete_message(q["id"])) == []
+    for call in (store.activate_message, store.delete_message, store.subtree_ids):
+        with pytest.raises(NotFound):
+            call("missing")
+
+
+def test_a_dangling_active_leaf_falls_back_to_the_newest_message(store: Store, db_path) -> None:
+    cid = store.create_conversation("imported")["id"]
+    store.add_message(cid, "user", "q")
+    store.add_message(cid, "assistant", "a")
+    raw = sqlite3.connect(db_path)
+    raw.execute("UPDATE conversations SET active_leaf_id = 'gone' WHERE id = ?", (cid,))
+    raw.commit()
+    raw.close()
+    assert _contents(store.get_conversation(cid)) == ["q", "a"]
+    assert store.add_message(cid, "user", "next")["parent_id"] is not None
+    assert _contents(store.get_conversation(cid)) == ["q", "a", "next"]
+
+
+def test_set_title_if_gives_way_to_a_rename(store: Store) -> None:
+    conv = store.create_conversation("hello")
+    updated = store.set_title_if(conv["id"], "hello", "  Greetings ")
+    assert updated is not None and updated["title"] == "Greetings"
+    assert updated["updated_at"] == conv["updated_at"]
+    assert store.set_title_if(conv["id"], "hello", "Other") is None
+    assert store.get_conversation(conv["id"])["title"] == "Greetings"
+    with pytest.raises(BadRequest):
+        store.set_title_if(conv["id"], "Greetings", "   ")
+    with pytest.raises(NotFound):
+        store.set_title_if("missing", "a", "b")
+
+
+def test_options_and_think_round_trip(store: Store, db_path: Path) -> None:
+    conv = store.create_conversation("tuned", options={"temperature": 0.7}, think=True)
+    assert (conv["options"], conv["think"]) == ({"temperature": 0.7}, True)
+    changed = store.update_conversation(
+        conv["id"], options={"num_ctx": 8192, "stop": ["</s>"]}, think=False
+    )
+    assert (changed["options"], changed["think"]) == ({"num_ctx": 8192, "stop": ["</s>"]}, False)
+    store.close()
+    with Store(db_path) as reopened:
+        again = reopened.get_conversation(conv["id"], with_messages=False)
+        assert (again["options"], again["think"]) == ({"num_ctx": 8192, "stop": ["</s>"]}, False)
+        cleared = reopened.update_conversation(conv["id"], options={}, think=None)
+    assert (cleared["options"], cleared["think"]) == ({}, None)

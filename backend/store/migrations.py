@@ -60,7 +60,93 @@ def m001_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+# Full-text search: two external-content FTS5 indexes (the text itself stays in its table)
+# kept in sync by triggers. `search.py` reinstalls the triggers if a later table rebuild
+# drops them, so these statements are shared with it.
+SEARCH_TABLES = (
+    """CREATE VIRTUAL TABLE search_titles USING fts5(
+        title, content='conversations', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+    """CREATE VIRTUAL TABLE search_messages USING fts5(
+        content, content='messages', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+)
+SEARCH_TRIGGERS = {
+    "search_titles_ai": """CREATE TRIGGER search_titles_ai AFTER INSERT ON conversations BEGIN
+        INSERT INTO search_titles (rowid, title) VALUES (new.rowid, new.title); END""",
+    "search_titles_ad": """CREATE TRIGGER search_titles_ad AFTER DELETE ON conversations BEGIN
+        INSERT INTO search_titles (search_titles, rowid, title)
+        VALUES ('delete', old.rowid, old.title); END""",
+    "search_titles_au": """CREATE TRIGGER search_titles_au AFTER UPDATE OF title ON conversations
+        WHEN old.title IS NOT new.title BEGIN
+        INSERT INTO search_titles (search_titles, rowid, title)
+        VALUES ('delete', old.rowid, old.title);
+        INSERT INTO search_titles (rowid, title) VALUES (new.rowid, new.title); END""",
+    "search_messages_ai": """CREATE TRIGGER search_messages_ai AFTER INSERT ON messages BEGIN
+        INSERT INTO search_messages (rowid, content) VALUES (new.rowid, new.content); END""",
+    "search_messages_ad": """CREATE TRIGGER search_messages_ad AFTER DELETE ON messages BEGIN
+        INSERT INTO search_messages (search_messages, rowid, content)
+        VALUES ('delete', old.rowid, old.content); END""",
+    # A streaming reply is rewritten ~4 times a second; its final write often repeats the
+    # last text, which the WHEN clause skips.
+    "search_messages_au": """CREATE TRIGGER search_messages_au AFTER UPDATE OF content ON messages
+        WHEN old.content IS NOT new.content BEGIN
+        INSERT INTO search_messages (search_messages, rowid, content)
+        VALUES ('delete', old.rowid, old.content);
+        INSERT INTO search_messages (rowid, content) VALUES (new.rowid, new.content); END""",
+}
+
+
+def fts5_available(conn: sqlite3.Connection) -> bool:
+    """Whether this Python's SQLite was built with FTS5 (nearly all are)."""
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+    except sqlite3.OperationalError:
+        return False
+    conn.execute("DROP TABLE temp.fts5_probe")
+    return True
+
+
+def m_full_text_search(conn: sqlite3.Connection) -> None:
+    """FTS5 indexes of titles and message text; without FTS5, search keeps using LIKE."""
+    if not fts5_available(conn):
+        log.warning("this SQLite has no FTS5: search will scan text instead of an index")
+        return
+    for statement in (*SEARCH_TABLES, *SEARCH_TRIGGERS.values()):
+        conn.execute(statement)
+    for table in ("search_titles", "search_messages"):
+        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
+
+
+def m_message_tree(conn: sqlite3.Connection) -> None:
+    """Messages form a tree (edits and regenerations are branches); per-conversation settings.
+
+    Existing conversations are linear: each message's parent is the one before it, and the
+    active leaf is the newest message.
+    """
+    statements = (
+        # ADD COLUMN may carry REFERENCES because its default is NULL: no table rebuild.
+        "ALTER TABLE messages ADD COLUMN parent_id VARCHAR(32)"
+        " REFERENCES messages (id) ON DELETE CASCADE",
+        """UPDATE messages SET parent_id = (
+            SELECT p.id FROM messages AS p
+            WHERE p.conversation_id = messages.conversation_id AND p.position < messages.position
+            ORDER BY p.position DESC LIMIT 1
+        )""",
+        "CREATE INDEX ix_messages_parent ON messages (parent_id)",
+        "ALTER TABLE conversations ADD COLUMN active_leaf_id VARCHAR(32)",
+        "ALTER TABLE conversations ADD COLUMN options JSON",
+        "ALTER TABLE conversations ADD COLUMN think BOOLEAN",
+        """UPDATE conversations SET active_leaf_id = (
+            SELECT m.id FROM messages AS m WHERE m.conversation_id = conversations.id
+            ORDER BY m.position DESC LIMIT 1
+        )""",
+    )
+    for statement in statements:
+        conn.execute(statement)
+
+
+MIGRATIONS: tuple[Migration, ...] = (m001_initial, m_full_text_search, m_message_tree)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +53,12 @@ class Conversation(Base):
     system_prompt: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The last message of the path the user sees; messages form a tree (edits, regenerations).
+    # No foreign key: the store repairs it in the same transaction that deletes its message.
+    active_leaf_id: Mapped[str | None] = mapped_column(String(32))
+    # Ollama `options` for every reply in this conversation (validated: see validation.py).
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    think: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Message(Base):
@@ -61,6 +67,7 @@ class Message(Base):
         Index("ix_messages_conversation_position", "conversation_id", "position", unique=True),
         # Tiny partial index: start-up recovery finds cut-off replies without a scan.
         Index("ix_messages_unfinished", "status", sqlite_where=text(UNFINISHED_SQL)),
+        Index("ix_messages_parent", "parent_id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -77,6 +84,11 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text)
     stats: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime]
+    # The previous message on its path, None for a first message. Deleting a message
+    # deletes the replies and edits below it.
+    parent_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("messages.id", ondelete="CASCADE")
+    )
 
 
 def iso(moment: datetime) -> str:
@@ -93,6 +105,9 @@ def conversation_dict(conversation: Conversation, message_count: int) -> dict[st
         "created_at": iso(conversation.created_at),
         "updated_at": iso(conversation.updated_at),
         "message_count": message_count,
+        "active_leaf_id": conversation.active_leaf_id,
+        "options": dict(conversation.options or {}),
+        "think": conversation.think,
     }
 
 
@@ -108,4 +123,5 @@ def message_dict(message: Message) -> dict[str, Any]:
         "created_at": iso(message.created_at),
         "error": message.error,
         "stats": message.stats,
+        "parent_id": message.parent_id,
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,15 +25,18 @@ from backend.store.models import (
     conversation_dict,
     message_dict,
 )
+from backend.store.search import search_conversations
+from backend.store.tree import Tree, activate, delete_subtree, load_tree, message_in
 from backend.store.validation import (
     check_choice,
     check_text,
     conversation_fields,
-    escape_like,
 )
 
 DEFAULT_TITLE = "New conversation"
-EDITABLE = ("title", "model", "system_prompt")
+EDITABLE = ("title", "model", "system_prompt", "options", "think")
+# `add_message` without a `parent_id`: the new message continues the active path.
+AFTER_ACTIVE_LEAF: Any = object()
 _Row = TypeVar("_Row", Conversation, Message)
 
 
@@ -98,10 +101,17 @@ class Store:
     # Conversations
 
     def create_conversation(
-        self, title: str | None = None, model: str | None = None, system_prompt: str | None = None
+        self,
+        title: str | None = None,
+        model: str | None = None,
+        system_prompt: str | None = None,
+        options: dict[str, Any] | None = None,
+        think: bool | None = None,
     ) -> dict[str, Any]:
         title = DEFAULT_TITLE if title is None else title
-        fields = conversation_fields(title=title, model=model, system_prompt=system_prompt)
+        fields = conversation_fields(
+            title=title, model=model, system_prompt=system_prompt, options=options, think=think
+        )
         now = self._clock()
         conversation = Conversation(id=uuid4().hex, created_at=now, updated_at=now, **fields)
         with self._session(write=True) as s:
@@ -111,12 +121,16 @@ class Store:
     def get_conversation(
         self, conversation_id: str, *, with_messages: bool = True
     ) -> dict[str, Any]:
+        """The conversation; `messages` is its active path, root first.
+
+        `message_count` counts every stored message, alternatives included (as the list does).
+        """
         with self._session() as s:
             conversation = _get(s, Conversation, conversation_id)
             if not with_messages:
                 return conversation_dict(conversation, _count_messages(s, conversation_id))
-            messages = [message_dict(m) for m in s.scalars(_messages_of(conversation_id))]
-        return {**conversation_dict(conversation, len(messages)), "messages": messages}
+            tree = load_tree(s, conversation_id)
+        return _with_path(conversation, tree)
 
     def list_conversations(
         self, q: str | None = None, *, limit: int = 200, offset: int = 0
@@ -137,17 +151,14 @@ class Store:
             .offset(offset)
         )
         if q:
-            pattern = "%" + escape_like(q) + "%"
-            in_messages = exists().where(
-                Message.conversation_id == Conversation.id,
-                Message.content.like(pattern, escape="\\"),
-            )
-            stmt = stmt.where(or_(Conversation.title.like(pattern, escape="\\"), in_messages))
+            # Ranked by relevance, with `snippet`, `match` and `message_id`: see search.py.
+            with self._session() as s:
+                return search_conversations(s, q, limit=limit, offset=offset)
         with self._session() as s:
             return [conversation_dict(c, n) for c, n in s.execute(stmt)]
 
     def update_conversation(self, conversation_id: str, **fields: Any) -> dict[str, Any]:
-        """Change title, model and/or system_prompt; bumps `updated_at`."""
+        """Change title, model, system_prompt, options and/or think; bumps `updated_at`."""
         unknown = sorted(set(fields) - set(EDITABLE))
         if unknown:
             raise BadRequest(f"cannot update {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
@@ -169,6 +180,18 @@ class Store:
             if not deleted:
                 raise NotFound(f"no conversation {conversation_id!r}")
 
+    def set_title_if(self, conversation_id: str, expected: str, title: str) -> dict | None:
+        """Rename only if the title is still `expected` (an automatic title must never undo
+        the user's own renaming); `updated_at` stays: nothing new happened in the chat."""
+        values = conversation_fields(title=title)
+        with self._session(write=True) as s:
+            conversation = _get(s, Conversation, conversation_id)
+            if conversation.title != expected:
+                return None
+            conversation.title = values["title"]
+            count = _count_messages(s, conversation_id)
+        return conversation_dict(conversation, count)
+
     # Messages
 
     def add_message(
@@ -179,22 +202,29 @@ class Store:
         *,
         status: str = "complete",
         model: str | None = None,
+        parent_id: str | None = AFTER_ACTIVE_LEAF,
     ) -> dict[str, Any]:
-        """Append a message at the end of the conversation; bumps its `updated_at`."""
+        """Add a message below `parent_id` (None: a new first message; by default: at the end
+        of the active path); it becomes the active leaf. Bumps the conversation's `updated_at`."""
         check_choice("role", role, ROLES)
         check_choice("status", status, STATUSES)
         check_text("content", content)
         check_text("model", model, optional=True)
         now = self._clock()
-        bump = update(Conversation).where(Conversation.id == conversation_id)
         last = select(func.max(Message.position)).where(Message.conversation_id == conversation_id)
         with self._session(write=True) as s:
             # The write lock is held from BEGIN IMMEDIATE, so max(position) cannot race.
-            if not s.execute(bump.values(updated_at=now)).rowcount:
-                raise NotFound(f"no conversation {conversation_id!r}")
+            conversation = _get(s, Conversation, conversation_id)
+            if parent_id is AFTER_ACTIVE_LEAF:
+                parent_id = _active_leaf(s, conversation)
+            elif parent_id is not None:
+                parent = s.get(Message, parent_id) if isinstance(parent_id, str) else None
+                if parent is None or parent.conversation_id != conversation_id:
+                    raise NotFound(f"no message {parent_id!r} in {conversation_id!r}")
             message = Message(
                 id=uuid4().hex,
                 conversation_id=conversation_id,
+                parent_id=parent_id,
                 position=(s.scalar(last) or 0) + 1,
                 role=role,
                 content=content,
@@ -203,7 +233,27 @@ class Store:
                 created_at=now,
             )
             s.add(message)
+            conversation.active_leaf_id = message.id
+            conversation.updated_at = now
         return message_dict(message)
+
+    def activate_message(self, message_id: str) -> dict[str, Any]:
+        """Show the path through `message_id` (down to its newest leaf); the conversation."""
+        with self._session(write=True) as s:
+            conversation, tree = activate(s, message_id)
+        return _with_path(conversation, tree)
+
+    def delete_message(self, message_id: str) -> dict[str, Any]:
+        """Delete a message with its replies and edits below it; the conversation after."""
+        with self._session(write=True) as s:
+            conversation, tree = delete_subtree(s, message_id, self._clock())
+        return _with_path(conversation, tree)
+
+    def subtree_ids(self, message_id: str) -> list[str]:
+        """`message_id` and the ids of every message below it."""
+        with self._session() as s:
+            message, _conversation, tree = message_in(s, message_id)
+        return tree.subtree(message.id)
 
     def update_message(
         self,
@@ -242,20 +292,15 @@ class Store:
     def history(
         self, conversation_id: str, *, before_message_id: str | None = None
     ) -> list[dict[str, Any]]:
-        """All messages in order, or only those before `before_message_id`."""
-        stmt = _messages_of(conversation_id)
+        """The active path, root first; or the path down to (without) `before_message_id`."""
         with self._session() as s:
-            _get(s, Conversation, conversation_id)
-            if before_message_id is not None:
-                position = s.scalar(
-                    select(Message.position).where(
-                        Message.id == before_message_id, Message.conversation_id == conversation_id
-                    )
-                )
-                if position is None:
-                    raise NotFound(f"no message {before_message_id!r} in {conversation_id!r}")
-                stmt = stmt.where(Message.position < position)
-            return [message_dict(m) for m in s.scalars(stmt)]
+            conversation = _get(s, Conversation, conversation_id)
+            tree = load_tree(s, conversation_id)
+        if before_message_id is None:
+            return [message_dict(m) for m in tree.path_to(tree.leaf(conversation.active_leaf_id))]
+        if before_message_id not in tree.by_id:
+            raise NotFound(f"no message {before_message_id!r} in {conversation_id!r}")
+        return [message_dict(m) for m in tree.path_to(before_message_id)[:-1]]
 
 
 def _get(session: Session, model: type[_Row], key: str) -> _Row:
@@ -265,10 +310,18 @@ def _get(session: Session, model: type[_Row], key: str) -> _Row:
     return found
 
 
-def _messages_of(conversation_id: str) -> Any:
-    return (
-        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.position)
-    )
+def _active_leaf(session: Session, conversation: Conversation) -> str | None:
+    """The stored active leaf if it still exists (an import may rename ids), else the newest."""
+    if conversation.active_leaf_id and session.get(Message, conversation.active_leaf_id):
+        return conversation.active_leaf_id
+    newest = select(Message.id).where(Message.conversation_id == conversation.id)
+    return session.scalar(newest.order_by(Message.position.desc()).limit(1))
+
+
+def _with_path(conversation: Conversation, tree: Tree) -> dict[str, Any]:
+    """The conversation with its active path as `messages`."""
+    messages = tree.path_dicts(tree.leaf(conversation.active_leaf_id))
+    return {**conversation_dict(conversation, len(tree.rows)), "messages": messages}
 
 
 def _count_messages(session: Session, conversation_id: str) -> int:

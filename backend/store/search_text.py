@@ -1,0 +1,147 @@
+"""What the user typed, as an FTS5 query, and excerpts of text with the matches marked.
+
+A query is split on whitespace into pieces; a piece with no letter or digit is dropped.
+Each piece becomes a quoted FTS5 string, so no character of user input (`"`, `*`, `-`,
+`:`, `^`, `OR`, `NEAR`…) is ever read as query syntax. A piece whose last word has two or
+more characters and that ends in a letter or digit is a word still being typed and gets a
+prefix star: "pengu" finds "penguins". A piece ending in a symbol (`C++`, `"exact"`) or
+in a one-letter word is matched as whole words. All pieces must match.
+
+Excerpts are computed here rather than by FTS5's snippet(), which re-expands every prefix
+for each row and costs milliseconds per result on a large index.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+EXCERPT_TOKENS = 12
+LEAD_TOKENS = 4  # words shown before the first match
+EXCERPT_CHARS = 90  # about twelve words, for the LIKE fallback
+ELLIPSIS = "…"
+# FTS5's unicode61 tokenizer: runs of letters and digits; `_` and the rest separate.
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One piece of the query: its quoted text and its folded words."""
+
+    piece: str
+    words: tuple[str, ...]
+    prefix: bool
+
+    def fts(self) -> str:
+        return '"' + self.piece.replace('"', '""') + '"' + ("*" if self.prefix else "")
+
+
+def fold(word: str) -> str:
+    """Case and accents removed, as unicode61 with remove_diacritics does."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def parse_query(q: str) -> list[Phrase]:
+    phrases = []
+    for piece in q.split():
+        words = tuple(fold(w) for w in _TOKEN.findall(piece))
+        if words:
+            typing = piece[-1].isalnum() and len(words[-1]) >= 2
+            phrases.append(Phrase(piece, words, typing))
+    return phrases
+
+
+def fts_query(q: str) -> str | None:
+    """The FTS5 MATCH expression for `q`; None when it has no words to look up."""
+    return " ".join(p.fts() for p in parse_query(q)) or None
+
+
+def _window(flat: str, phrases: list[Phrase], width: int) -> tuple[list, int, list]:
+    """The tokens read, the index of the first shown, and the (first, last) token spans
+    of the matches. Reading stops once the window after the first match is full: a long
+    message costs no more than a short one. (The hot loop of a search: kept flat.)"""
+    tokens: list[tuple[int, int, str]] = []
+    hits: list[tuple[int, int]] = []
+    specs = [(len(p.words) - 1, p.words[:-1], p.words[-1], p.prefix) for p in phrases]
+    stop = -1
+    for found in _TOKEN.finditer(flat):
+        word = found.group()
+        word = word.lower() if word.isascii() else fold(word)
+        end = len(tokens)
+        tokens.append((found.start(), found.end(), word))
+        for before, whole, last, prefix in specs:
+            if word != last and not (prefix and word.startswith(last)):
+                continue
+            start = end - before
+            if start >= 0 and all(tokens[start + k][2] == w for k, w in enumerate(whole)):
+                hits.append((start, end))
+                if stop < 0:
+                    stop = max(0, start - LEAD_TOKENS) + width + max(s[0] for s in specs)
+        if 0 <= stop <= end:
+            break
+    first = max(0, min(hits)[0] - LEAD_TOKENS) if hits else 0
+    return tokens, first, sorted(hits)
+
+
+def highlight_html(body: str, phrases: list[Phrase], width: int = EXCERPT_TOKENS) -> str:
+    """About `width` words of `body` from a few before its first match, as safe HTML:
+    whitespace collapsed, everything escaped, each match wrapped in <mark>…</mark>."""
+    flat = " ".join(body.split())
+    tokens, first, hits = _window(flat, phrases, width) if phrases else ([], 0, [])
+    if not tokens:
+        return html.escape(flat[:EXCERPT_CHARS]) + (ELLIPSIS if len(flat) > EXCERPT_CHARS else "")
+    last = min(len(tokens), first + width) - 1
+    start = tokens[first][0] if first else 0
+    more = last < len(tokens) - 1 or _TOKEN.search(flat, tokens[last][1]) is not None
+    end = tokens[last][1] if more else len(flat)
+    marks: list[tuple[int, int]] = []
+    for a, b in hits:
+        if a < first or b > last:
+            continue
+        mark = (tokens[a][0], tokens[b][1])
+        if marks and mark[0] <= marks[-1][1]:  # overlapping matches share one <mark>
+            previous = marks.pop()
+            mark = (previous[0], max(previous[1], mark[1]))
+        marks.append(mark)
+    out = [ELLIPSIS if start else ""]
+    at = start
+    for mark_start, mark_end in marks:
+        out.append(html.escape(flat[at:mark_start]))
+        out.append("<mark>" + html.escape(flat[mark_start:mark_end]) + "</mark>")
+        at = mark_end
+    out.append(html.escape(flat[at:end]))
+    out.append(ELLIPSIS if end < len(flat) else "")
+    return "".join(out)
+
+
+def excerpt_html(body: str, q: str, width: int = EXCERPT_CHARS) -> str:
+    """About `width` characters of `body` around the first (case-insensitive) `q`, as safe
+    HTML with the match in <mark>: the LIKE fallback's excerpt, a plain substring."""
+    flat = " ".join(body.split())
+    needle = " ".join(q.split())
+    found = re.search(re.escape(needle), flat, re.IGNORECASE) if needle else None
+    if found is None:
+        head = flat[:width]
+        return html.escape(head) + (ELLIPSIS if len(flat) > width else "")
+    start = max(0, found.start() - (width - len(needle)) // 3)
+    if start:  # begin at a word, not inside one
+        space = flat.find(" ", start, found.start())
+        start = space + 1 if space != -1 else start
+    end = max(found.end(), start + width)
+    if end < len(flat):
+        space = flat.rfind(" ", found.end(), end)
+        end = space if space != -1 else end
+    return "".join(
+        (
+            ELLIPSIS if start > 0 else "",
+            html.escape(flat[start : found.start()]),
+            "<mark>" + html.escape(found.group()) + "</mark>",
+            html.escape(flat[found.end() : end]),
+            ELLIPSIS if end < len(flat) else "",
+        )
+    )
