@@ -233,3 +233,139 @@ def test_shutdown_saves_replies_in_flight_as_interrupted(store, fake_ollama):
 def test_no_model_named_uses_the_first_installed(chat, fake_ollama):
     frames = run(chat.send(None, "which model?"))
     assert frames[0]["model"] == fake_ollama.models[0]["name"]
+
+
+# Reasoning models: how long the model thought.
+
+
+def test_thinking_timer_runs_from_first_thought_to_first_words():
+    from backend.chat.runner import ThinkingTimer
+
+    now = [10.0]
+    timer = ThinkingTimer(lambda: now[0])
+    timer.content()  # content before any thinking: no thinking at all
+    assert timer.elapsed_ms() is None
+    timer.thinking()
+    now[0] = 11.5
+    timer.thinking()  # later thoughts do not restart it
+    now[0] = 13.2
+    timer.content()
+    now[0] = 20.0
+    timer.content()
+    assert timer.elapsed_ms() == 3200.0
+    unfinished = ThinkingTimer(lambda: now[0])
+    unfinished.thinking()
+    now[0] = 20.25
+    assert unfinished.elapsed_ms() == 250.0  # still thinking: counts until now
+
+
+class StepClock:
+    """A monotonic clock that moves half a second each time it is read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        with self._lock:
+            self.now += 0.5
+            return self.now
+
+
+def test_thinking_duration_is_in_the_stats(store, fake_ollama):
+    chat = ChatService(store, OllamaClient(fake_ollama.url), clock=StepClock())
+    fake_ollama.thinking = ["Let", " me", " think", "."]
+    frames = run(chat.send(None, "17 × 23?", model="qwen3:8b", think=True))
+    final = frames[-1]
+    assert final["type"] == "complete"
+    thought = final["stats"]["thinking_ms"]
+    assert thought >= 500 and thought % 500 == 0  # whole clock steps, from first to first
+    stored = store.get_message(final["message_id"])
+    assert stored["stats"] == final["stats"]
+    assert stored["thinking"] == "Let me think."
+    assert fake_ollama.chat_requests[-1]["think"] is True
+    fake_ollama.thinking = []
+    plain = run(chat.send(None, "hi", model="llama3.2"))[-1]
+    assert "thinking_ms" not in plain["stats"]
+    chat.shutdown()
+
+
+def test_a_reply_stopped_while_thinking_keeps_its_thinking_time(chat, store, fake_ollama):
+    fake_ollama.thinking = ["hmm "] * 100
+    fake_ollama.token_delay = 0.02
+    reply = chat.send(None, "think long", model="qwen3:8b")
+    for frame in reply.frames():
+        if frame["type"] == "chunk":
+            chat.cancel(reply.message_id)
+    stored = store.get_message(reply.message_id)
+    assert stored["status"] == "cancelled" and stored["thinking"].startswith("hmm")
+    assert stored["stats"]["thinking_ms"] > 0
+
+
+# Per-conversation settings: options and think.
+
+
+def test_conversation_settings_reach_ollama_and_messages_override_them(chat, store, fake_ollama):
+    conversation = store.create_conversation(model="llama3.2")
+    cid = conversation["id"]
+    run(chat.send(cid, "plain"))
+    assert "options" not in fake_ollama.chat_requests[-1]
+    assert "think" not in fake_ollama.chat_requests[-1]
+    store.update_conversation(cid, options={"temperature": 0.5, "seed": 7}, think=True)
+    run(chat.send(cid, "with settings"))
+    sent = fake_ollama.chat_requests[-1]
+    assert sent["options"] == {"temperature": 0.5, "seed": 7} and sent["think"] is True
+    run(chat.send(cid, "override", options={"temperature": 1.2, "top_k": 20}, think=False))
+    sent = fake_ollama.chat_requests[-1]
+    assert sent["options"] == {"temperature": 1.2, "seed": 7, "top_k": 20}
+    assert sent["think"] is False
+    saved = store.get_conversation(cid, with_messages=False)
+    assert saved["options"] == {"temperature": 0.5, "seed": 7} and saved["think"] is True
+
+
+@pytest.mark.parametrize(
+    ("options", "think", "code"),
+    [
+        ({"temprature": 0.5}, None, "invalid_option"),
+        ({"temperature": "hot"}, None, "invalid_option"),
+        ({"num_ctx": 2048.5}, None, "invalid_option"),
+        ({"seed": True}, None, "invalid_option"),
+        ({"top_p": 1.5}, None, "invalid_option"),
+        ({"temperature": float("nan")}, None, "invalid_option"),
+        ({"stop": "###"}, None, "invalid_option"),
+        ({"temperature": 0.5}, "yes", "invalid_field"),
+    ],
+)
+def test_bad_settings_are_refused_before_anything_is_stored(chat, store, options, think, code):
+    with pytest.raises(BadRequest) as caught:
+        chat.send(None, "hi", model="llama3.2", options=options, think=think)
+    assert caught.value.code == code and caught.value.message
+    assert store.list_conversations() == []
+    conversation = store.create_conversation("settings")
+    with pytest.raises(BadRequest):
+        store.update_conversation(conversation["id"], options=options, think=think)
+    unchanged = store.get_conversation(conversation["id"], with_messages=False)
+    assert (unchanged["options"], unchanged["think"]) == ({}, None)
+
+
+def test_settings_over_rest(runtime, fake_ollama):
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {runtime.token}"
+    base = runtime.url + "api/conversations"
+    created = session.post(base, json={"title": "Tuned", "options": {"num_ctx": 8192}}, timeout=5)
+    assert created.status_code == 201 and created.json()["options"] == {"num_ctx": 8192}
+    cid = created.json()["id"]
+    patch = {"options": {"temperature": 0.1, "stop": ["###"]}, "think": False, "model": "qwen3:8b"}
+    updated = session.patch(f"{base}/{cid}", json=patch, timeout=5)
+    assert updated.status_code == 200
+    body = updated.json()
+    assert (body["options"], body["think"], body["model"]) == (patch["options"], False, "qwen3:8b")
+    for bad in ({"options": {"colour": 1}}, {"options": [1]}, {"think": "no"}, {"options": 3}):
+        refused = session.patch(f"{base}/{cid}", json=bad, timeout=5)
+        assert refused.status_code == 400, bad
+        assert refused.json()["error"]["code"] in ("invalid_field", "invalid_option")
+    assert session.get(f"{base}/{cid}", timeout=5).json()["options"] == patch["options"]
+    cleared = session.patch(f"{base}/{cid}", json={"options": None, "think": None}, timeout=5)
+    assert (cleared.json()["options"], cleared.json()["think"]) == ({}, None)

@@ -13,7 +13,8 @@ class Reply:
     The generating thread `push`es deltas and then `finish`es; every call of `frames()` is
     an independent reader with its own gap-free `seq`. A reader that falls behind gets the
     deltas that piled up as one `chunk`, so a slow socket costs frames, never text, and
-    never slows the generating thread or the other readers.
+    never slows the generating thread or the other readers. The `start` frame waits for
+    `begin()`, which says how the history was fitted to the model's context.
     """
 
     def __init__(
@@ -24,12 +25,18 @@ class Reply:
         user_message_id: str,
         message_id: str,
         model: str,
+        user_parent_id: str | None = None,
+        sibling_of: str | None = None,
     ) -> None:
         self.request_id = request_id
         self.conversation_id = conversation_id
         self.user_message_id = user_message_id
         self.message_id = message_id
         self.model = model
+        self.user_parent_id = user_parent_id  # None: the first exchange of a conversation
+        self.sibling_of = sibling_of  # the message this one is an alternative to, if any
+        self.auto_title = False  # ask the model for a title once this first exchange is done
+        self.context: dict[str, Any] | None = None
         self._cond = threading.Condition()
         self._content: list[str] = []
         self._thinking: list[str] = []
@@ -41,6 +48,12 @@ class Reply:
         self.stop_reason = "cancelled"  # or "interrupted" when the app shuts down
 
     # -- the generating side ---------------------------------------------------------
+
+    def begin(self, context: dict[str, Any]) -> None:
+        """The history is fitted: readers may send `start` (it carries `context`)."""
+        with self._cond:
+            self.context = context
+            self._cond.notify_all()
 
     def push(self, content: str = "", thinking: str = "") -> None:
         with self._cond:
@@ -75,11 +88,17 @@ class Reply:
             "user_message_id": self.user_message_id,
             "message_id": self.message_id,
             "model": self.model,
+            "parent_id": self.user_message_id,  # the reply's parent is the message it answers
+            "sibling_of": self.sibling_of,
+            "context": self.context or {"dropped": 0, "num_ctx": None},
             "seq": 0,
         }
 
     def frames(self) -> Iterator[dict[str, Any]]:
         """Yield `start`, `chunk`s and the final frame; blocks until there is news."""
+        with self._cond:
+            while self.context is None and self._final is None:
+                self._cond.wait()
         yield self.start_frame()
         seq, cursor = 0, 0
         while True:

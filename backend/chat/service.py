@@ -1,20 +1,26 @@
-"""The streaming core: store the user's message, stream Ollama's reply, store it as it goes."""
+"""The streaming core: store the user's message, stream Ollama's reply, store it as it goes.
+
+Messages form a tree: `send` continues the active path, `regenerate` and `edit` add an
+alternative beside an existing message. One reply streams per conversation at a time;
+switching or deleting branches waits for it too (`Busy`).
+"""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from backend.chat.context import ContextWindows
 from backend.chat.history import build_messages, title_from
 from backend.chat.models import ModelCatalog
 from backend.chat.reply import Reply
+from backend.chat.runner import ReplyPlan, ReplyRunner, error_frame
+from backend.chat.titles import TitleWriter
 from backend.errors import AppError, BadRequest, Busy, NotFound
-from backend.ollama import ChatDone, ContentDelta, OllamaClient, OllamaUnavailable, ThinkingDelta
-
-log = logging.getLogger("cloudtolocalllm.chat")
+from backend.ollama import OllamaClient
+from backend.store.validation import check_options
 
 MAX_CONTENT_BYTES = 1024 * 1024
 
@@ -33,16 +39,26 @@ class ChatService:
         on_ollama_failure: Callable[[], None] | None = None,
         publish: Callable[[str, dict], None] | None = None,
         default_model: Callable[[], str | None] | None = None,
+        auto_title: bool = False,
     ) -> None:
         self.store = store
         self.client = client  # replaced when the user points the app at another Ollama
         self.models = ModelCatalog(lambda: self.client)
-        self._persist_interval_s = persist_interval_s
+        self.windows = ContextWindows(lambda: self.client)
+        self._runner = ReplyRunner(
+            store,
+            lambda: self.client,
+            self.windows,
+            persist_interval_s=persist_interval_s,
+            clock=clock,
+            on_ollama_failure=on_ollama_failure or (lambda: None),
+        )
         self._max_content_bytes = max_content_bytes
         self._clock = clock
-        self._on_ollama_failure = on_ollama_failure or (lambda: None)
         self._publish = publish or (lambda topic, payload: None)
         self._default_model = default_model or (lambda: None)
+        # Titles written by the model after the first exchange (off: keep the first message's).
+        self.titles = TitleWriter(store, lambda: self.client, self._publish) if auto_title else None
         self._lock = threading.Lock()
         self._by_message: dict[str, Reply] = {}
         self._busy_conversations: set[str] = set()
@@ -57,25 +73,71 @@ class ChatService:
         model: str | None = None,
         options: dict | None = None,
         request_id: str | None = None,
+        *,
+        think: bool | None = None,
+        auto_title: bool = False,
     ) -> Reply:
-        """Store the user's message and start the reply; raises AppError on bad input."""
+        """Store the user's message at the end of the active path and start the reply.
+
+        With `auto_title`, a first exchange is followed by a model-written title: the UI
+        asks for it; API scripts get no extra model calls they did not ask for.
+        """
         content = self._checked_content(content)
-        options = _checked_options(options)
+        options, think = check_options(options), _checked_think(think)
         conversation = (
             self.store.get_conversation(conversation_id, with_messages=False)
             if conversation_id is not None
             else None
         )
         self._reserve(conversation_id)
+        reserved = [conversation_id]
         try:
             chosen = self.models.resolve(
                 model or (conversation or {}).get("model") or self._default_model()
             )
-            conversation = self._conversation_for(conversation, content, chosen)
-            return self._start(conversation, content, chosen, options, request_id)
+            conversation = self._conversation_for(conversation, content, chosen, reserved)
+            user = self.store.add_message(conversation["id"], "user", content)
+            return self._start(
+                conversation, user, chosen, options, think, request_id, auto_title=auto_title
+            )
         except BaseException:
-            self._release(conversation_id)
+            self._release(reserved[-1])
             raise
+
+    def regenerate(
+        self,
+        message_id: str,
+        *,
+        model: str | None = None,
+        options: dict | None = None,
+        think: bool | None = None,
+        request_id: str | None = None,
+    ) -> Reply:
+        """A new reply to the same message, beside `message_id` (which stays as an alternative)."""
+        settings = {"model": model, "options": options, "think": think, "request_id": request_id}
+        return self._beside(message_id, "assistant", None, **settings)
+
+    def edit(
+        self,
+        message_id: str,
+        content: str,
+        *,
+        model: str | None = None,
+        options: dict | None = None,
+        think: bool | None = None,
+        request_id: str | None = None,
+    ) -> Reply:
+        """A changed copy of the user's message `message_id`, beside it, and a reply to it."""
+        settings = {"model": model, "options": options, "think": think, "request_id": request_id}
+        return self._beside(message_id, "user", self._checked_content(content), **settings)
+
+    def activate(self, message_id: str) -> dict[str, Any]:
+        """Show the branch through `message_id`; the conversation with its new path."""
+        return self._while_idle(message_id, self.store.activate_message)
+
+    def delete_message(self, message_id: str) -> dict[str, Any]:
+        """Delete a message and everything below it; the conversation with its path."""
+        return self._while_idle(message_id, self.store.delete_message)
 
     def cancel(self, message_id: str) -> Reply:
         """Stop a reply in flight; its final `cancelled` frame follows promptly."""
@@ -97,6 +159,8 @@ class ChatService:
         with self._lock:
             self._closing = True
             replies = list(self._by_message.values())
+        if self.titles is not None:
+            self.titles.close()
         for reply in replies:
             reply.stop_reason = "interrupted"
             self._stop(reply)
@@ -133,10 +197,60 @@ class ChatService:
         with self._lock:
             self._busy_conversations.discard(conversation_id)
 
-    def _conversation_for(self, conversation: dict | None, content: str, model: str) -> dict:
+    def _while_idle(self, message_id: str, change: Callable[[str], dict]) -> dict[str, Any]:
+        """Change a conversation's tree while no reply streams in it (and none can start)."""
+        cid = self.store.get_message(message_id)["conversation_id"]
+        self._reserve(cid)
+        try:
+            conversation = change(message_id)
+        finally:
+            self._release(cid)
+        self._publish("conversation.updated", _without_messages(conversation))
+        return conversation
+
+    def _beside(
+        self,
+        message_id: str,
+        role: str,
+        content: str | None,
+        *,
+        model: str | None,
+        options: dict | None,
+        think: bool | None,
+        request_id: str | None,
+    ) -> Reply:
+        """Start a reply on a new branch beside `message_id`: a regenerated reply (content
+        None) or an edited user message (`content`) with its reply."""
+        options, think = check_options(options), _checked_think(think)
+        target = self.store.get_message(message_id)
+        if target["role"] != role:
+            raise BadRequest(_WRONG_ROLE[role], code="invalid_message")
+        if content is None and target["parent_id"] is None:
+            raise BadRequest("This reply answers no message", code="invalid_message")
+        cid = target["conversation_id"]
+        self._reserve(cid)
+        try:
+            conversation = self.store.get_conversation(cid, with_messages=False)
+            chosen = self.models.resolve(
+                model or conversation.get("model") or target["model"] or self._default_model()
+            )
+            conversation = self._conversation_for(conversation, None, chosen, [cid])
+            if content is None:
+                user = self.store.get_message(target["parent_id"])
+            else:
+                user = self.store.add_message(cid, "user", content, parent_id=target["parent_id"])
+            return self._start(conversation, user, chosen, options, think, request_id, message_id)
+        except BaseException:
+            self._release(cid)
+            raise
+
+    def _conversation_for(
+        self, conversation: dict | None, content: str | None, model: str, reserved: list
+    ) -> dict:
         if conversation is None:
-            created = self.store.create_conversation(title=title_from(content), model=model)
+            created = self.store.create_conversation(title=title_from(content or ""), model=model)
             self._reserve(created["id"])
+            reserved.append(created["id"])
             self._publish("conversation.created", created)
             return created
         if conversation.get("model") != model:
@@ -146,44 +260,59 @@ class ChatService:
     def _start(
         self,
         conversation: dict,
-        content: str,
+        user: dict,
         model: str,
         options: dict | None,
+        think: bool | None,
         request_id: str | None,
+        sibling_of: str | None = None,
+        *,
+        auto_title: bool = False,
     ) -> Reply:
         cid = conversation["id"]
-        # The user's words are committed before Ollama hears of them: never lost.
-        user = self.store.add_message(cid, "user", content)
-        assistant = self.store.add_message(cid, "assistant", "", status="streaming", model=model)
+        assistant = self.store.add_message(
+            cid, "assistant", "", status="streaming", model=model, parent_id=user["id"]
+        )
         earlier = self.store.history(cid, before_message_id=assistant["id"])
-        messages = build_messages(conversation.get("system_prompt"), earlier)
+        plan = ReplyPlan(
+            model=model,
+            messages=build_messages(conversation.get("system_prompt"), earlier),
+            # The message's own options win over the conversation's, key by key.
+            options={**(conversation.get("options") or {}), **(options or {})} or None,
+            think=think if think is not None else conversation.get("think"),
+        )
         reply = Reply(
             request_id=request_id,
             conversation_id=cid,
             user_message_id=user["id"],
             message_id=assistant["id"],
             model=model,
+            user_parent_id=user["parent_id"],
+            sibling_of=sibling_of,
         )
-        reply.stream = self.client.chat_stream(model, messages, options)
+        reply.auto_title = auto_title
         with self._lock:
             self._by_message[reply.message_id] = reply
+        self._publish("reply.started", {"conversation_id": cid, "reply": reply})  # for watchers
         reply.thread = threading.Thread(
-            target=self._run, args=(reply,), name=f"reply-{reply.message_id[:8]}", daemon=True
+            target=self._run, args=(reply, plan), name=f"reply-{reply.message_id[:8]}", daemon=True
         )
         reply.thread.start()
         return reply
 
     def _stop(self, reply: Reply) -> None:
         reply.cancel_requested.set()
-        reply.stream.abort()  # wakes a read blocked on a slow Ollama at once
+        stream = reply.stream  # None until the context is fitted: the runner checks the flag
+        if stream is not None:
+            stream.abort()  # wakes a read blocked on a slow Ollama at once
 
     # -- the reply thread ---------------------------------------------------------------
 
-    def _run(self, reply: Reply) -> None:
+    def _run(self, reply: Reply, plan: ReplyPlan) -> None:
         # Should anything unexpected escape, readers still get a final frame, not a hang.
-        final = _error_frame(reply, "internal_error", "The reply failed unexpectedly")
+        final = error_frame(reply, "internal_error", "The reply failed unexpectedly")
         try:
-            final = self._stream_and_store(reply)
+            final = self._runner.run(reply, plan)
         finally:
             # Released before the final frame goes out, so the client may send again at once.
             with self._lock:
@@ -191,127 +320,21 @@ class ChatService:
                 self._busy_conversations.discard(reply.conversation_id)
             reply.finish(final)
         self._publish("conversation.updated", {"id": reply.conversation_id})
-
-    def _stream_and_store(self, reply: Reply) -> dict:
-        writer = _ProgressWriter(
-            self.store, reply.message_id, self._persist_interval_s, self._clock
-        )
-        done: ChatDone | None = None
-        failure: AppError | None = None
-        try:
-            with reply.stream as stream:
-                for event in stream:
-                    if reply.cancel_requested.is_set():
-                        break
-                    if isinstance(event, ContentDelta):
-                        reply.push(content=event.text)
-                        writer.content.append(event.text)
-                    elif isinstance(event, ThinkingDelta):
-                        reply.push(thinking=event.text)
-                        writer.thinking.append(event.text)
-                    elif isinstance(event, ChatDone):
-                        done = event
-                    writer.maybe_flush()
-        except AppError as exc:
-            failure = exc
-        return self._finalize(reply, writer, done, failure)
-
-    def _finalize(
-        self, reply: Reply, writer: _ProgressWriter, done: ChatDone | None, failure: AppError | None
-    ) -> dict:
-        content, thinking = writer.text()
-        if reply.cancel_requested.is_set():
-            status = reply.stop_reason
-            writer.store_final(status=status)
-            log.info("reply %s %s after %d chars", reply.message_id, status, len(content))
-            if status == "interrupted":
-                return _error_frame(reply, "interrupted", "The app is shutting down", content)
-            return {"type": "cancelled", "message_id": reply.message_id, "content": content}
-        if failure is None and done is not None:
-            stats = done.stats()
-            writer.store_final(status="complete", stats=stats)
-            return {
-                "type": "complete",
-                "message_id": reply.message_id,
-                "content": content,
-                "done_reason": done.done_reason,
-                "stats": stats,
-            }
-        if failure is None:  # the client raises for a stream without `done`; be safe anyway
-            failure = AppError("Ollama ended the reply early", code="ollama_protocol_error")
-        writer.store_final(status="error", error=failure.message)
-        log.warning("reply %s failed: %s (%s)", reply.message_id, failure.code, failure.message)
-        if (
-            isinstance(failure, OllamaUnavailable)
-            or getattr(failure, "status", 0) >= 500
-            or failure.code in ("ollama_stream_error", "ollama_protocol_error")
-        ):
-            self._on_ollama_failure()
-        return _error_frame(reply, failure.code, failure.message, content)
+        if self.titles is not None and reply.auto_title:
+            self.titles.after_reply(reply, final)
 
 
-class _ProgressWriter:
-    """Accumulates a reply's text and stores it at most once per interval while it grows."""
-
-    def __init__(
-        self, store: Any, message_id: str, interval_s: float, clock: Callable[[], float]
-    ) -> None:
-        self.store, self.message_id = store, message_id
-        self.content: list[str] = []
-        self.thinking: list[str] = []
-        self._interval_s, self._clock = interval_s, clock
-        self._last_flush = clock()
-        self._flushed_parts = 0
-        self.writes = 0
-
-    def text(self) -> tuple[str, str]:
-        return "".join(self.content), "".join(self.thinking)
-
-    def maybe_flush(self) -> None:
-        now = self._clock()
-        if now - self._last_flush < self._interval_s:
-            return
-        self._last_flush = now
-        parts = len(self.content) + len(self.thinking)
-        if parts == self._flushed_parts:
-            return
-        self._flushed_parts = parts
-        content, thinking = self.text()
-        self.store.update_message(self.message_id, content=content, thinking=thinking or None)
-        self.writes += 1
-
-    def store_final(
-        self, *, status: str, error: str | None = None, stats: dict | None = None
-    ) -> None:
-        content, thinking = self.text()
-        self.store.update_message(
-            self.message_id,
-            content=content,
-            thinking=thinking or None,
-            status=status,
-            error=error,
-            stats=stats,
-        )
-        self.writes += 1
+_WRONG_ROLE = {
+    "assistant": "Only a reply can be regenerated",
+    "user": "Only your own messages can be edited",
+}
 
 
-def _error_frame(reply: Reply, code: str, message: str, content: str = "") -> dict:
-    return {
-        "type": "error",
-        "code": code,
-        "message": message,
-        "request_id": reply.request_id,
-        "message_id": reply.message_id,
-        "content": content,
-    }
+def _checked_think(think: Any) -> bool | None:
+    if think is not None and not isinstance(think, bool):
+        raise BadRequest("`think` must be true, false or null", code="invalid_field")
+    return think
 
 
-def _checked_options(options: Any) -> dict | None:
-    if options is None:
-        return None
-    if not isinstance(options, dict):
-        raise BadRequest("`options` must be an object", code="invalid_field")
-    for key, value in options.items():
-        if not isinstance(value, int | float | str | bool | list) or value is None:
-            raise BadRequest(f"Option {key!r} has an unsupported value", code="invalid_field")
-    return options
+def _without_messages(conversation: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in conversation.items() if k != "messages"}

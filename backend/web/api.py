@@ -14,7 +14,9 @@ from backend.export import conversation_markdown
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
-EDITABLE_FIELDS = ("title", "model", "system_prompt")
+EDITABLE_FIELDS = ("title", "model", "system_prompt", "options", "think")
+# Each editable field's JSON type (besides null); `options` is checked key by key in the store.
+_FIELD_TYPES = {"options": (dict, "an object"), "think": (bool, "true, false")}
 MAX_TITLE_CHARS = 500
 
 
@@ -122,8 +124,9 @@ def _conversation_fields(body: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise BadRequest(f"Unknown field(s): {', '.join(sorted(unknown))}", code="invalid_field")
     for name, value in body.items():
-        if value is not None and not isinstance(value, str):
-            raise BadRequest(f"`{name}` must be a string or null", code="invalid_field")
+        kind, wording = _FIELD_TYPES.get(name, (str, "a string"))
+        if value is not None and not isinstance(value, kind):
+            raise BadRequest(f"`{name}` must be {wording} or null", code="invalid_field")
     if "title" in body:
         title = (body["title"] or "").strip()
         if not title:

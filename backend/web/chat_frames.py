@@ -20,6 +20,8 @@ def chat_send(socket: Any, frame: dict[str, Any]) -> None:
         model=field(frame, "model", str, optional=True),
         options=field(frame, "options", dict, optional=True),
         request_id=field(frame, "request_id", str),
+        think=field(frame, "think", bool, optional=True),
+        auto_title=bool(field(frame, "auto_title", bool, optional=True)),
     )
     socket.follow(reply)
 

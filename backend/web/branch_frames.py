@@ -1,0 +1,37 @@
+"""Frames that branch a conversation: regenerate a reply, edit a message of the user's.
+
+Both answer like `chat.send`: a `start` frame (with `parent_id` and `sibling_of`), `chunk`s
+and one final frame, or an `error` frame when the request itself is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.web.frames import field, handles
+
+
+def _reply_settings(frame: dict[str, Any]) -> dict[str, Any]:
+    """The per-message settings every reply-starting frame may carry."""
+    return {
+        "request_id": field(frame, "request_id", str),
+        "model": field(frame, "model", str, optional=True),
+        "options": field(frame, "options", dict, optional=True),
+        "think": field(frame, "think", bool, optional=True),
+    }
+
+
+@handles("chat.regenerate")
+def chat_regenerate(socket: Any, frame: dict[str, Any]) -> None:
+    reply = socket.services.chat.regenerate(
+        field(frame, "message_id", str), **_reply_settings(frame)
+    )
+    socket.follow(reply)
+
+
+@handles("chat.edit")
+def chat_edit(socket: Any, frame: dict[str, Any]) -> None:
+    reply = socket.services.chat.edit(
+        field(frame, "message_id", str), field(frame, "content", str), **_reply_settings(frame)
+    )
+    socket.follow(reply)

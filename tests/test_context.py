@@ -1,0 +1,172 @@
+"""Fitting the history into the context window: estimates, trimming, num_ctx lookup."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.chat import ChatService
+from backend.chat.context import (
+    OLLAMA_DEFAULT_NUM_CTX,
+    TOKENS_PER_MESSAGE,
+    ContextWindows,
+    context_length,
+    estimate_tokens,
+    fit,
+    reply_room,
+)
+from backend.ollama import OllamaClient
+from backend.store import Store
+
+
+def msg(role: str, content: str) -> dict:
+    return {"role": role, "content": content}
+
+
+def tokens_of(*messages: dict) -> int:
+    return sum(TOKENS_PER_MESSAGE + estimate_tokens(m["content"]) for m in messages)
+
+
+def test_estimate_counts_utf8_bytes_over_four():
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("abcd") == 1
+    assert estimate_tokens("abcde") == 2
+    assert estimate_tokens("x" * 400) == 100
+    assert estimate_tokens("日本語の文") == 4  # 15 bytes: CJK is not under-counted as 5 / 4
+
+
+def test_reply_room_is_a_quarter_or_num_predict_at_most_half():
+    assert reply_room(4096, None) == 1024
+    assert reply_room(4096, {"num_predict": 300}) == 300
+    assert reply_room(4096, {"num_predict": 100_000}) == 2048
+    assert reply_room(4096, {"num_predict": -1}) == 1024  # "no limit" reserves the default
+
+
+def test_nothing_is_dropped_when_it_fits():
+    history = [msg("system", "Be brief."), msg("user", "hi"), msg("assistant", "hello")]
+    history.append(msg("user", "how are you?"))
+    fitted = fit(history, 4096)
+    assert fitted.messages == history
+    assert fitted.frame_info() == {"dropped": 0, "num_ctx": 4096}
+
+
+def test_oldest_turns_go_first_and_the_system_prompt_and_question_stay():
+    system, question = msg("system", "S" * 40), msg("user", "Q" * 40)
+    turns = [msg("user" if i % 2 == 0 else "assistant", f"{i}" * 400) for i in range(6)]
+    history = [system, *turns, question]
+    num_ctx = 400  # room for the reply: 100, so 300 tokens for the prompt
+    fitted = fit(history, num_ctx)
+    assert fitted.messages[0] == system and fitted.messages[-1] == question
+    kept_turns = fitted.messages[1:-1]
+    assert kept_turns == turns[-len(kept_turns) :]  # a suffix: only the oldest went
+    assert fitted.dropped == len(turns) - len(kept_turns) > 0
+    assert tokens_of(*fitted.messages) <= num_ctx - reply_room(num_ctx, None)
+    assert kept_turns[0]["role"] == "user"  # no answer without its question
+
+
+def test_an_answer_left_first_is_dropped_with_its_question():
+    question = msg("user", "q" * 4)
+    history = [msg("user", "u" * 1200), msg("assistant", "a" * 40), msg("user", "v" * 40), question]
+    fitted = fit(history, 400)  # only the first message is too much, but its answer goes too
+    assert fitted.messages == history[2:]
+    assert fitted.dropped == 2
+
+
+def test_system_prompt_and_question_stay_even_when_too_long():
+    history = [msg("system", "s" * 4000), msg("user", "old"), msg("user", "q" * 4000)]
+    fitted = fit(history, 512)
+    assert fitted.messages == [history[0], history[2]]
+    assert fitted.dropped == 1
+
+
+def test_context_length_from_show():
+    info = {"general.architecture": "llama", "llama.context_length": 131072}
+    assert context_length({"model_info": info}) == 131072
+    odd = {"general.architecture": "qwen3moe", "qwen3.context_length": 32768}
+    assert context_length({"model_info": odd}) == 32768
+    assert context_length({"model_info": {"general.architecture": "bert"}}) is None
+    assert context_length({}) is None
+
+
+def test_num_ctx_option_else_the_model_capped_at_ollamas_default(fake_ollama):
+    windows = ContextWindows(lambda: OllamaClient(fake_ollama.url))
+    assert windows.num_ctx("llama3.2", {"num_ctx": 8192}) == 8192
+    assert [r["path"] for r in fake_ollama.requests] == []  # asked for nothing
+    # The fake's models report 131072: Ollama would still run them with 4096.
+    assert windows.num_ctx("llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
+    assert windows.num_ctx("llama3.2:latest", {"temperature": 1}) == OLLAMA_DEFAULT_NUM_CTX
+    shows = [r for r in fake_ollama.requests if r["path"] == "/api/show"]
+    assert shows == [{"method": "POST", "path": "/api/show", "json": {"model": "llama3.2"}}]
+    assert windows.trained("llama3.2") == 131072
+
+
+def test_a_model_unknown_to_show_uses_the_default_and_is_asked_again(fake_ollama):
+    windows = ContextWindows(lambda: OllamaClient(fake_ollama.url))
+    assert windows.num_ctx("ghost", None) == OLLAMA_DEFAULT_NUM_CTX
+    assert windows.num_ctx("ghost", None) == OLLAMA_DEFAULT_NUM_CTX
+    shows = [r for r in fake_ollama.requests if r["path"] == "/api/show"]
+    assert len(shows) == 2  # failures are not cached: the model may be pulled meanwhile
+
+
+# Through the chat service: what Ollama is sent, and what the start frame says.
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "context.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def chat(store, fake_ollama):
+    service = ChatService(store, OllamaClient(fake_ollama.url))
+    yield service
+    service.shutdown()
+
+
+def test_start_frame_reports_the_window_and_show_is_asked_once(chat, fake_ollama):
+    fake_ollama.tokens = ["ok"]
+    first = list(chat.send(None, "hi", model="llama3.2").frames())[0]
+    second = list(chat.send(first["conversation_id"], "again").frames())[0]
+    for start in (first, second):
+        assert start["context"] == {"dropped": 0, "num_ctx": 4096}
+    assert len([r for r in fake_ollama.requests if r["path"] == "/api/show"]) == 1
+    assert "options" not in fake_ollama.chat_requests[-1]  # Ollama's own default applies
+
+
+def test_a_long_conversation_is_trimmed_to_num_ctx(chat, store, fake_ollama):
+    conversation = store.create_conversation(
+        model="llama3.2", system_prompt="Answer in French.", options={"num_ctx": 512}
+    )
+    cid = conversation["id"]
+    fake_ollama.tokens = ["r" * 400]  # ~100 tokens per answer
+    for n in range(6):
+        frames = list(chat.send(cid, f"question {n} " + "q" * 400).frames())
+        assert frames[-1]["type"] == "complete"
+    start = frames[0]
+    sent = fake_ollama.chat_requests[-1]
+    assert sent["options"] == {"num_ctx": 512}
+    assert start["context"]["num_ctx"] == 512 and start["context"]["dropped"] > 0
+    messages = sent["messages"]
+    assert messages[0] == {"role": "system", "content": "Answer in French."}
+    assert messages[-1]["content"].startswith("question 5 ")
+    assert messages[1]["role"] == "user"
+    assert len(messages) == 1 + 11 - start["context"]["dropped"]  # system + 11 turns, less N
+    assert sum(estimate_tokens(m["content"]) + TOKENS_PER_MESSAGE for m in messages) <= 384
+    # Nothing is lost: trimming only shapes what Ollama is sent.
+    assert len(store.get_conversation(cid)["messages"]) == 12
+
+
+def test_a_message_num_ctx_overrides_the_conversations(chat, store, fake_ollama):
+    conversation = store.create_conversation(model="llama3.2", options={"num_ctx": 512})
+    fake_ollama.tokens = ["ok"]
+    frames = list(chat.send(conversation["id"], "hi", options={"num_ctx": 2048}).frames())
+    assert frames[0]["context"] == {"dropped": 0, "num_ctx": 2048}
+    assert fake_ollama.chat_requests[-1]["options"] == {"num_ctx": 2048}
+
+
+def test_ollama_down_still_gets_a_start_frame_with_the_default(chat, fake_ollama):
+    fake_ollama.stop()
+    frames = list(chat.send(None, "anyone?", model="llama3.2").frames())
+    assert frames[0]["context"] == {"dropped": 0, "num_ctx": OLLAMA_DEFAULT_NUM_CTX}
+    assert frames[-1]["code"] == "ollama_unavailable"
