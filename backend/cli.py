@@ -102,6 +102,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         host=args.host,
         port=args.port,
         ollama_url=ollama_url,
+        ollama_url_given=bool(args.ollama_url or os.environ.get("OLLAMA_HOST", "").strip()),
         data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
     )
 

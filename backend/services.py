@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from backend.chat import ChatService
 from backend.events import EventBus
 from backend.monitor import ConnectionMonitor, MonitorConfig
 from backend.ollama import OllamaClient
-from backend.settings import Settings
+from backend.settings import DEFAULT_OLLAMA_URL, Settings
 from backend.store import Store
+from backend.store import search as store_search
+from backend.user_settings import SETTINGS_FILENAME, UserSettings
 
 
 @dataclass
@@ -19,6 +22,7 @@ class Services:
     bus: EventBus
     monitor: ConnectionMonitor
     chat: ChatService
+    user_settings: UserSettings
 
     def close(self) -> None:
         """Stop replies in flight (their text kept), then the monitor, then the database."""
@@ -27,16 +31,24 @@ class Services:
         self.bus.close()
         self.store.close()
 
+    def use_ollama(self, url: str) -> None:
+        """Talk to the Ollama at `url` from now on: new replies and the monitor's checks."""
+        client = make_client(self.settings, url)
+        self.chat.client = client  # replies already streaming keep their own connection
+        self.monitor.set_client(client)
+
 
 def build_services(settings: Settings, *, start_monitor: bool = True) -> Services:
     store = Store(settings.db_path)
+    store_search.prepare(store.engine, store.path)
     bus = EventBus()
-    client = OllamaClient(
-        settings.ollama_url,
-        connect_timeout=settings.ollama_connect_timeout_s,
-        read_timeout=settings.ollama_read_timeout_s,
+    user_settings = UserSettings(
+        settings.data_dir / SETTINGS_FILENAME,
+        launch_ollama_url=settings.ollama_url,
+        launch_overrides=launch_names_ollama(settings),
     )
-    monitor = ConnectionMonitor(client, bus, monitor_config_for(settings.ollama_url))
+    client = make_client(settings, user_settings.ollama_url)
+    monitor = ConnectionMonitor(client, bus, monitor_config_for(user_settings.ollama_url))
     chat = ChatService(
         store,
         client,
@@ -44,10 +56,43 @@ def build_services(settings: Settings, *, start_monitor: bool = True) -> Service
         max_content_bytes=settings.max_content_bytes,
         on_ollama_failure=monitor.request_check,
         publish=bus.publish,
+        default_model=user_settings.default_model,
+        auto_title=True,  # available; each chat.send asks for it (the UI does)
     )
+    services = Services(
+        settings=settings,
+        store=store,
+        bus=bus,
+        monitor=monitor,
+        chat=chat,
+        user_settings=user_settings,
+    )
+    user_settings.on_change(lambda new, changed: _settings_changed(services, new, changed))
     if start_monitor:
         monitor.start()
-    return Services(settings=settings, store=store, bus=bus, monitor=monitor, chat=chat)
+    return services
+
+
+def _settings_changed(services: Services, new: dict[str, Any], changed: frozenset[str]) -> None:
+    if "ollama_url" in changed:
+        services.use_ollama(new["ollama_url"])
+    services.bus.publish("settings.changed", {"settings": new})
+
+
+def launch_names_ollama(settings: Settings) -> bool:
+    """Whether the launch named an Ollama address (`--ollama-url`, `OLLAMA_HOST`).
+
+    Settings built in code (tests, tools) say so by a URL other than the default.
+    """
+    return settings.ollama_url_given or settings.ollama_url != DEFAULT_OLLAMA_URL
+
+
+def make_client(settings: Settings, url: str) -> OllamaClient:
+    return OllamaClient(
+        url,
+        connect_timeout=settings.ollama_connect_timeout_s,
+        read_timeout=settings.ollama_read_timeout_s,
+    )
 
 
 def monitor_config_for(ollama_url: str) -> MonitorConfig:

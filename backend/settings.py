@@ -26,6 +26,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 0
     ollama_url: str = DEFAULT_OLLAMA_URL
+    # Whether --ollama-url or OLLAMA_HOST named it: then it wins over the saved setting.
+    ollama_url_given: bool = False
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
     # A cold model load can take minutes before the first token: never time out before that.
     ollama_read_timeout_s: float = 600.0

@@ -13,6 +13,7 @@ from backend.settings import Settings
 from backend.web.api import api
 from backend.web.api_app import app_api
 from backend.web.api_data import data_api
+from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
 from backend.web.api_settings import settings_api
 from backend.web.errors import register_error_handlers
@@ -49,6 +50,7 @@ def create_app(settings: Settings, services: Any, *, token: str | None = None) -
     app.register_blueprint(api)
     app.register_blueprint(app_api)
     app.register_blueprint(data_api)
+    app.register_blueprint(messages_api)
     app.register_blueprint(models_api)
     app.register_blueprint(settings_api)
 

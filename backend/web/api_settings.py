@@ -1,0 +1,22 @@
+"""The user's settings over REST: `GET /api/settings` and `PATCH /api/settings`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from backend.errors import BadRequest
+
+settings_api = Blueprint("settings_api", __name__, url_prefix="/api")
+
+
+@settings_api.get("/settings")
+def get_settings():
+    return current_app.extensions["cloudtolocalllm"].user_settings.get()
+
+
+@settings_api.patch("/settings")
+def update_settings():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object", code="invalid_json")
+    return current_app.extensions["cloudtolocalllm"].user_settings.update(body)
