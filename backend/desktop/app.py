@@ -52,6 +52,7 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
     threading.Thread(target=controller.start_tray, name="tray-start", daemon=True).start()
     window.events.closing += controller.on_closing
     threading.Thread(target=controller.quit_on_signal, name="signals", daemon=True).start()
+    webview.settings["ALLOW_DOWNLOADS"] = True  # exports are downloads
     linux = sys.platform.startswith("linux")
     # Windows and macOS take the icon from the executable; GTK and Qt need it given.
     icon = app_icon_file() if linux else None

@@ -1,11 +1,17 @@
-// The chat pane: loads a conversation, sends messages and plays replies as they stream.
-import { AssistantView, storedAssistant, userMessage } from "./messages.js";
+// The chat pane: loads a conversation, shows its active path (the branch on screen), sends
+// messages; replies are played by streams.js, branch operations live in branches.js.
+import { MessageActions } from "./actions.js";
+import { Branches } from "./branches.js";
+import { ConversationSettings } from "./convsettings.js";
+import { showsMessage, storedAssistant, userMessage } from "./messages.js";
 import { ScrollFollower } from "./scroll.js";
+import { Streams } from "./streams.js";
 import { toast, toastError } from "./toast.js";
-import { el, icon, uuid } from "./util.js";
+import { debounce, uuid } from "./util.js";
 
 const POLL_MS = 1500; // a reply streaming without us (after a socket drop): poll the store
 const MAX_POLLS = 400;
+const LIVE = new Set(["streaming", "pending"]);
 
 export class Chat {
   /**
@@ -17,10 +23,10 @@ export class Chat {
     this.hooks = o;
     this.list = document.getElementById("messages-inner");
     this.currentId = null;
-    this.byRequest = new Map(); // request_id -> stream, for our own sends
+    this.conversation = null; // as last loaded: its settings and active path
+    this.byRequest = new Map(); // request_id -> stream, for our own requests
     this.byMessage = new Map(); // message_id -> stream, once `start` has named it
-    this.dirty = new Set();
-    this.frameRequested = false;
+    this.contextNotes = new Map(); // message_id -> start.context with dropped > 0 (this session)
     this.loadSeq = 0;
     this.polls = 0;
     this.pollTimer = null;
@@ -28,7 +34,20 @@ export class Chat {
       document.getElementById("messages"),
       document.getElementById("jump-latest"),
     );
+    this.streams = new Streams(this);
+    this.branches = new Branches(this);
+    this.actions = new MessageActions(this.list, this.branches.handlers());
+    this.settings = new ConversationSettings(this);
     this.list.addEventListener("click", (e) => this.hooks.onListClick(e));
+    // The sidebar refresh: one for a burst of events (a reply's end, its title, a rename).
+    this.listChanged = debounce(() => this.hooks.onReplyDone(this.currentId), 150);
+    this.reloadSoon = debounce(() => this.reload(), 120);
+    document
+      .getElementById("composer")
+      .addEventListener(
+        "composer-edit-last",
+        (e) => this.branches.editLast() && e.preventDefault(),
+      );
   }
 
   hasMessages() {
@@ -41,8 +60,12 @@ export class Chat {
     clearTimeout(this.pollTimer);
     this.polls = 0;
     this.currentId = id;
+    this.branches.closeEditor();
+    this.settings.close();
     if (!id) {
+      this.conversation = null;
       this.list.replaceChildren(...this.liveViewsFor(null));
+      this.busyChanged();
       this.hooks.onOpened(null);
       return true;
     }
@@ -61,27 +84,43 @@ export class Chat {
     return true;
   }
 
+  /** Show a conversation's active path, keeping the elements of messages already shown. */
   renderConversation(conversation) {
-    const nodes = [];
-    let stale = false;
-    for (const message of conversation.messages || []) {
-      if (message.role === "user") nodes.push(userMessage(message));
-      else if (message.role === "assistant") {
-        const live = this.byMessage.get(message.id);
-        if (live) {
-          live.view = this.viewFor(live);
-          nodes.push(live.view.element);
-          continue;
-        }
-        stale ||= message.status === "streaming" || message.status === "pending";
-        nodes.push(storedAssistant(message).element);
-      }
+    this.conversation = conversation;
+    const messages = (conversation.messages || []).filter((m) => m.role !== "system");
+    const shown = new Map();
+    for (const node of this.list.children) {
+      if (node.dataset.messageId) shown.set(node.dataset.messageId, node);
     }
-    this.list.replaceChildren(
-      ...nodes,
-      ...this.liveViewsFor(conversation.id, conversation.messages),
-    );
+    let stale = false;
+    const nodes = messages.map((m) => {
+      const live = this.byMessage.get(m.id);
+      if (live) {
+        live.view ||= this.streams.viewFor(live);
+        return live.view.element;
+      }
+      stale ||= LIVE.has(m.status);
+      const kept = shown.get(m.id);
+      if (kept && showsMessage(kept, m)) return kept;
+      if (m.role === "user") return userMessage(m);
+      return storedAssistant(m, this.contextNotes.get(m.id)).element;
+    });
+    this.list.replaceChildren(...nodes, ...this.liveViewsFor(conversation.id, messages));
+    this.decorate(messages);
+    this.settings.reflect(conversation);
     if (stale) this.schedulePoll(conversation.id);
+  }
+
+  /** Give every finished message its actions; Regenerate goes on the newest reply. */
+  decorate(messages) {
+    const last = messages[messages.length - 1];
+    const lastReply = last && last.role === "assistant" ? last.id : null;
+    for (const m of messages) {
+      if (this.byMessage.has(m.id)) continue; // still streaming: actions once it ends
+      const node = this.nodeOf(m.id);
+      if (node) this.actions.fill(node, m, { lastReply: m.id === lastReply });
+    }
+    this.actions.setBusy(this.isBusy());
   }
 
   // Own sends not yet known to the server's store (no `start` yet) still belong on screen.
@@ -89,11 +128,22 @@ export class Chat {
     const known = new Set(messages.map((m) => m.id));
     const nodes = [];
     for (const s of this.byRequest.values()) {
-      if (s.conversationId !== conversationId || known.has(s.userMessageId)) continue;
+      if (s.conversationId !== conversationId || !s.userEl || known.has(s.userMessageId)) continue;
       nodes.push(s.userEl);
       if (s.view) nodes.push(s.view.element);
     }
     return nodes;
+  }
+
+  nodeOf(id) {
+    if (!id) return null;
+    return this.list.querySelector(`:scope > [data-message-id="${CSS.escape(id)}"]`);
+  }
+
+  /** Remove a message element and everything after it (a new branch replaces them). */
+  truncateFrom(node) {
+    while (node.nextElementSibling) node.nextElementSibling.remove();
+    node.remove();
   }
 
   schedulePoll(id) {
@@ -111,41 +161,68 @@ export class Chat {
     }, POLL_MS);
   }
 
-  /** Send a message; false (and the composer keeps the text) when it could not go out. */
-  send(content) {
-    const model = this.getModel();
-    if (!model) return false;
-    const requestId = uuid();
-    const frame = {
-      type: "chat.send",
-      request_id: requestId,
-      conversation_id: this.currentId,
-      content,
-      model,
-    };
-    if (!this.socket.send(frame)) {
-      toast("Not connected to the app yet — your message is still in the box.");
-      return false;
+  /** Re-read the open conversation (fresh `siblings`, another window's change) when idle. */
+  async reload() {
+    const id = this.currentId;
+    const seq = this.loadSeq;
+    const idle = () => seq === this.loadSeq && !this.isBusy() && !this.branches.editing;
+    if (!id || !idle()) return;
+    let conversation;
+    try {
+      conversation = await this.api.conversation(id);
+    } catch {
+      return; // deleted meanwhile, or the app is away: the next event or open() fixes it
     }
-    const userEl = userMessage({ content, status: "pending" });
+    if (!idle()) return;
+    const keep = this.scroll.stick;
+    this.renderConversation(conversation);
+    this.hooks.onChanged();
+    if (keep) this.scroll.toBottom(true);
+  }
+
+  /** Send a frame that starts a reply; its stream record, or null when it could not go out. */
+  request(type, fields) {
+    const model = this.getModel();
+    const requestId = uuid();
+    // auto_title: after a first exchange the backend asks the model for a title (it does
+    // that only for clients that ask, so API scripts pay for no extra model call).
+    const frame = { type, request_id: requestId, auto_title: true, ...fields };
+    if (model) frame.model = model;
+    if (!this.socket.send(frame)) {
+      toast("Not connected to the app yet — try again in a moment.");
+      return null;
+    }
     const stream = {
       requestId,
       conversationId: this.currentId,
-      content,
-      userEl,
       model,
       own: true,
       text: "",
       thinking: "",
       view: null,
+      userEl: null,
       messageId: null,
       cancelAsked: false,
     };
     this.byRequest.set(requestId, stream);
-    this.list.append(userEl);
+    return stream;
+  }
+
+  /** Send a message; false (and the composer keeps the text) when it could not go out. */
+  send(content) {
+    if (!this.getModel()) return false;
+    const s = this.request("chat.send", { conversation_id: this.currentId, content });
+    if (!s) return false;
+    this.branches.closeEditor();
+    Object.assign(s, {
+      kind: "send",
+      content,
+      userEl: userMessage({ content, status: "pending" }),
+    });
+    this.list.append(s.userEl);
     this.hooks.onChanged();
     this.scroll.toBottom(true);
-    this.hooks.onBusy();
+    this.busyChanged();
     return true;
   }
 
@@ -157,6 +234,18 @@ export class Chat {
     return null;
   }
 
+  /** A reply (ours or another window's) streams in the open conversation. */
+  isBusy() {
+    if (this.activeStream()) return true;
+    for (const s of this.byMessage.values()) if (s.conversationId === this.currentId) return true;
+    return false;
+  }
+
+  busyChanged() {
+    this.actions.setBusy(this.isBusy());
+    this.hooks.onBusy();
+  }
+
   stop() {
     const s = this.activeStream();
     if (!s) return;
@@ -165,140 +254,43 @@ export class Chat {
   }
 
   handleFrame(frame) {
-    if (frame.type === "start") this.onStart(frame);
-    else if (frame.type === "chunk") this.onChunk(frame);
-    else if (frame.type === "complete") this.onFinal(frame, "complete");
-    else if (frame.type === "cancelled") this.onFinal(frame, "cancelled");
-    else if (frame.type === "error") this.onError(frame);
+    if (frame.type.startsWith("conversation.")) this.onConversationEvent(frame);
+    else this.streams.handle(frame);
   }
 
-  onStart(frame) {
-    let s = this.byRequest.get(frame.request_id);
-    if (!s) {
-      // Another window's reply in the conversation we show: reload to get its user message,
-      // and the reply is then followed live like our own.
-      if (frame.conversation_id !== this.currentId) return;
-      s = { own: false, text: "", thinking: "", messageId: frame.message_id, model: frame.model };
-      s.conversationId = frame.conversation_id;
-      this.byMessage.set(s.messageId, s);
-      s.view = this.viewFor(s);
-      this.open(this.currentId);
-      return;
-    }
-    Object.assign(s, {
-      messageId: frame.message_id,
-      userMessageId: frame.user_message_id,
-      model: frame.model || s.model,
-    });
-    const wasNew = s.own && s.conversationId === null;
-    s.conversationId = frame.conversation_id;
-    this.byMessage.set(s.messageId, s);
-    if (s.userEl) {
-      s.userEl.dataset.messageId = frame.user_message_id || "";
-      s.userEl.dataset.status = "complete";
-    }
-    if (wasNew) {
-      // Follow the new conversation unless the user has moved on to another one meanwhile.
-      const adopt = this.currentId === null && this.list.contains(s.userEl);
-      if (adopt) this.currentId = s.conversationId;
-      this.hooks.onCreated(s.conversationId, adopt);
-    }
-    s.view = this.viewFor(s);
-    if (s.conversationId === this.currentId && !this.list.contains(s.view.element)) {
-      this.list.append(s.view.element);
-      this.scroll.follow();
-    }
-    if (s.cancelAsked) this.socket.send({ type: "chat.cancel", message_id: s.messageId });
-    this.hooks.onBusy();
+  /**
+   * `conversation.*` frames (main.js subscribes). They go on as the DOM event "ctl:conversation"
+   * (detail: the frame), which the sidebar follows; for the open conversation the header title
+   * follows at once (a model-written title) and the path is read again (another window's change).
+   */
+  onConversationEvent(frame) {
+    document.dispatchEvent(new CustomEvent("ctl:conversation", { detail: frame }));
+    const c = frame.conversation || {};
+    if (frame.type !== "conversation.updated" || !this.currentId || c.id !== this.currentId) return;
+    if (typeof c.title === "string" && c.title) this.showTitle(c.title);
+    this.reloadSoon();
   }
 
-  viewFor(s) {
-    const view = new AssistantView({ id: s.messageId, model: s.model, status: "streaming" });
-    if (s.text) view.renderLive(s.text);
-    else view.showTyping();
-    view.setThinking(s.thinking);
-    return view;
-  }
-
-  onChunk(frame) {
-    const s = this.byMessage.get(frame.message_id);
-    if (!s) return;
-    if (typeof frame.delta === "string") s.text += frame.delta;
-    if (typeof frame.thinking === "string") s.thinking += frame.thinking;
-    this.dirty.add(s);
-    if (!this.frameRequested) {
-      this.frameRequested = true;
-      requestAnimationFrame(() => this.flush());
-    }
-  }
-
-  /** At most one Markdown render per stream per animation frame, however many chunks came. */
-  flush() {
-    this.frameRequested = false;
-    for (const s of this.dirty) {
-      if (!s.view) continue;
-      s.view.setThinking(s.thinking);
-      if (s.text) s.view.renderLive(s.text);
-    }
-    this.dirty.clear();
-    this.scroll.follow();
-  }
-
-  onFinal(frame, status) {
-    const s = this.byMessage.get(frame.message_id);
-    if (!s) return;
-    this.dirty.delete(s);
-    const content = typeof frame.content === "string" ? frame.content : s.text;
-    s.view.finish({ content, status, stats: frame.stats, error: frame.message });
-    this.forget(s);
-    this.scroll.follow();
-    this.hooks.onReplyDone(s.conversationId);
-  }
-
-  onError(frame) {
-    if (frame.message_id) {
-      // A reply that failed; one we don't follow (lost, another window's) is not ours to report.
-      if (this.byMessage.has(frame.message_id)) this.onFinal(frame, "error");
-      return;
-    }
-    const s = frame.request_id ? this.byRequest.get(frame.request_id) : null;
-    if (!s) {
-      toast(frame.message || "The app reported an error.");
-      return;
-    }
-    // Refused before a reply started: say so on the message and give the text back.
-    s.userEl.dataset.status = "error";
-    s.userEl.append(
-      el(
-        "div",
-        { class: "note note-error", "data-testid": "message-note" },
-        icon("alert"),
-        el("span", { text: `Not sent: ${frame.message || frame.code}` }),
-      ),
-    );
-    this.forget(s);
-    this.hooks.onRestore(s.content);
-    this.hooks.onReplyDone(s.conversationId);
-  }
-
-  forget(s) {
-    if (s.requestId) this.byRequest.delete(s.requestId);
-    if (s.messageId) this.byMessage.delete(s.messageId);
-    this.hooks.onBusy();
+  showTitle(title) {
+    const header = document.getElementById("chat-title");
+    header.textContent = title;
+    header.title = title;
+    document.title = `${title} — CloudToLocalLLM`;
+    if (this.conversation) this.conversation.title = title;
   }
 
   /** The socket came back: frames of running replies were lost, so read them from the store. */
   resync() {
     const hadStreams = this.byRequest.size > 0 || this.byMessage.size > 0;
     for (const s of this.byRequest.values()) {
-      if (!s.messageId) {
+      if (!s.messageId && s.kind === "send") {
         s.userEl.dataset.status = "error";
         this.hooks.onRestore(s.content);
       }
     }
     this.byRequest.clear();
     this.byMessage.clear();
-    this.hooks.onBusy();
+    this.busyChanged();
     if (hadStreams && this.currentId) this.open(this.currentId);
   }
 }

@@ -1,5 +1,7 @@
-// The message box: grows with its text, Enter sends, Shift+Enter breaks the line, and the
-// draft is saved per conversation so nothing the user typed is ever lost.
+// The message box: grows with its text, Enter (or Ctrl+Enter, per Settings) sends,
+// Shift+Enter breaks the line, and the draft is saved per conversation so nothing the user
+// typed is ever lost.
+import { sendOnEnter } from "./prefs.js";
 import { draftKey, load, save } from "./store.js";
 import { debounce } from "./util.js";
 
@@ -27,9 +29,14 @@ export class Composer {
       this.saveDraft();
     });
     this.input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      const sends = sendOnEnter() || event.ctrlKey || event.metaKey; // Settings: Enter sends
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && sends) {
         event.preventDefault();
         this.submit();
+      } else if (event.key === "ArrowUp" && this.wantsEditLast(event)) {
+        // Up in an empty box edits the last message (the chat answers the event if it can).
+        const ask = new CustomEvent("composer-edit-last", { bubbles: true, cancelable: true });
+        if (!this.form.dispatchEvent(ask)) event.preventDefault();
       }
     });
     this.form.addEventListener("submit", (event) => {
@@ -37,6 +44,11 @@ export class Composer {
       this.submit();
     });
     this.stopBtn.addEventListener("click", () => this.handlers.onStop());
+  }
+
+  wantsEditLast(event) {
+    const mods = event.shiftKey || event.altKey || event.ctrlKey || event.metaKey;
+    return !mods && !event.isComposing && this.input.value === "";
   }
 
   submit() {

@@ -1,5 +1,6 @@
 // What the chat pane shows with no messages, and the notice above the composer.
-import { el, icon } from "./util.js";
+import { icon } from "./panelicons.js";
+import { copyText, el, flashCopied } from "./util.js";
 
 const SUGGESTIONS = [
   "Explain the difference between a process and a thread",
@@ -20,8 +21,83 @@ function retryButton(onRetry, label = "Try again") {
   );
 }
 
-/** Ollama not reachable: say where we looked and how to start it. */
-function downCard(endpoint, onRetry) {
+/** A shell command with a Copy button (the first-run steps). */
+function commandRow(text, testid) {
+  const copy = el(
+    "button",
+    {
+      type: "button",
+      class: "copy-cmd",
+      "data-testid": `${testid}-copy`,
+      "aria-label": `Copy: ${text}`,
+      title: "Copy",
+    },
+    icon("copy"),
+    el("span", { class: "label", text: "Copy" }),
+  );
+  copy.addEventListener("click", async () => {
+    if (await copyText(text)) flashCopied(copy);
+  });
+  return el(
+    "div",
+    { class: "cmd-row" },
+    el("code", { class: "cmd-line", "data-testid": testid, text }),
+    copy,
+  );
+}
+
+function step(n, title, note, ...body) {
+  return el(
+    "li",
+    { class: "setup-step" },
+    el("span", { class: "step-n", "aria-hidden": "true", text: String(n) }),
+    el(
+      "div",
+      { class: "step-body" },
+      el("p", { class: "step-title" }, el("strong", { text: title }), note ? ` — ${note}` : ""),
+      ...body,
+    ),
+  );
+}
+
+/** For people without Ollama yet: install, start, pull: text and copy buttons, nothing remote. */
+function setupSteps() {
+  const download = el("a", {
+    href: "https://ollama.com/download",
+    target: "_blank",
+    rel: "noopener noreferrer",
+    text: "ollama.com/download",
+  });
+  const install = [
+    el("p", { class: "step-text" }, "macOS and Windows: download the app from ", download, "."),
+    el(
+      "div",
+      { class: "os-row" },
+      el("span", { class: "step-text", text: "Linux:" }),
+      commandRow("curl -fsSL https://ollama.com/install.sh | sh", "install-linux"),
+    ),
+  ];
+  return el(
+    "details",
+    { class: "setup", "data-testid": "ollama-setup", open: true },
+    el("summary", {}, "New to Ollama? Set it up in three steps"),
+    el(
+      "ol",
+      { class: "setup-steps" },
+      step(1, "Install Ollama", null, ...install),
+      step(
+        2,
+        "Start it",
+        "the desktop app does this by itself",
+        commandRow("ollama serve", "cmd-serve"),
+      ),
+      step(3, "Download a model", "about 2 GB", commandRow("ollama pull llama3.2", "cmd-pull")),
+    ),
+  );
+}
+
+/** Ollama not reachable: say where we looked, how to start it, and how to install it. */
+function downCard(s) {
   return el(
     "div",
     { class: "empty-card warn", "data-testid": "ollama-down" },
@@ -31,7 +107,7 @@ function downCard(endpoint, onRetry) {
       "p",
       {},
       "Couldn't reach Ollama at ",
-      el("strong", { text: endpoint || "its address" }),
+      el("strong", { text: s.endpoint || "its address" }),
       ".",
     ),
     el(
@@ -41,18 +117,62 @@ function downCard(endpoint, onRetry) {
       command("ollama serve"),
       " and this window will connect by itself.",
     ),
-    retryButton(onRetry),
+    el(
+      "div",
+      { class: "empty-actions" },
+      retryButton(s.onRetry),
+      el(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-secondary",
+          "data-testid": "change-address",
+          onclick: s.onSettings,
+        },
+        "Change address…",
+      ),
+    ),
+    setupSteps(),
   );
 }
 
-function noModelsCard(onRetry) {
+function noModelsCard(s) {
   return el(
     "div",
     { class: "empty-card", "data-testid": "no-models" },
     el("div", { class: "empty-icon" }, icon("box")),
     el("h2", { text: "No models yet" }),
-    el("p", {}, "Download one from a terminal, for example ", command("ollama pull llama3.2"), "."),
-    retryButton(onRetry, "Refresh models"),
+    el(
+      "p",
+      {},
+      "Ollama is running but has no models. Llama 3.2 (3B, about 2 GB) is a good first one.",
+    ),
+    el(
+      "div",
+      { class: "empty-actions" },
+      el(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-primary",
+          "data-testid": "pull-default",
+          onclick: s.onPullDefault,
+        },
+        icon("download"),
+        "Pull llama3.2",
+      ),
+      el(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-secondary",
+          "data-testid": "browse-models",
+          onclick: s.onModels,
+        },
+        "Other models…",
+      ),
+    ),
+    el("p", { class: "empty-hint" }, "Or from a terminal: ", command("ollama pull llama3.2")),
   );
 }
 
@@ -97,9 +217,9 @@ function messageCard(testid, title, text, onRetry) {
 function cardFor(s) {
   switch (s.availability) {
     case "down":
-      return downCard(s.endpoint, s.onRetry);
+      return downCard(s);
     case "empty":
-      return noModelsCard(s.onRetry);
+      return noModelsCard(s);
     case "ready":
       return welcomeCard(s.firstTime, s.onSuggestion);
     case "unauthorized":
@@ -121,8 +241,9 @@ function cardFor(s) {
 }
 
 /**
- * @param {{availability: string, endpoint: string, hasMessages: boolean,
- *          firstTime: boolean, errorMessage: string, onRetry: Function, onSuggestion: Function}} s
+ * @param {{availability: string, endpoint: string, hasMessages: boolean, firstTime: boolean,
+ *          errorMessage: string, onRetry: Function, onSuggestion: Function,
+ *          onSettings: Function, onModels: Function, onPullDefault: Function}} s
  */
 export function renderEmptyState(s) {
   const host = document.getElementById("empty-state");

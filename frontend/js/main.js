@@ -3,20 +3,26 @@ import { createApi } from "./api.js";
 import { Chat } from "./chat.js";
 import { Composer } from "./composer.js";
 import { renderEmptyState } from "./emptystate.js";
+import { bindShortcuts } from "./keys.js";
 import { rawTextOf } from "./messages.js";
 import { Models } from "./models.js";
+import { Panels } from "./panels.js";
+import { revealMessage, Search } from "./search.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
 import { StatusPill } from "./status.js";
 import { draftKey, load, save } from "./store.js";
 import { toastError } from "./toast.js";
-import { copyText, flashCopied } from "./util.js";
+import { exportConversation } from "./transfer.js";
+import { copyText, debounce, flashCopied } from "./util.js";
 
 // The token stays in the address bar on purpose: a reload must keep working.
 const token = new URLSearchParams(location.search).get("token") || "";
 const api = createApi(token);
 const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
 const ui = { socketOpen: false, everOpened: false, hasConversations: true, conversations: [] };
+// Every app event group this UI follows; the socket subscribes once per connection.
+const EVENTS = ["conversations", "models", "settings"];
 
 let resolveSocket;
 const socketOpened = new Promise((resolve) => {
@@ -30,7 +36,10 @@ const composer = new Composer({
 
 const models = new Models({
   api,
-  onChange: () => updateView(),
+  onChange: () => {
+    updateView();
+    panels.modelsChanged();
+  },
   onPick: (name) => {
     if (chat.currentId && name) {
       api
@@ -55,8 +64,13 @@ const sidebar = new Sidebar({
     ui.hasConversations = list.length > 0;
     showTitle();
     updateView();
+    searchAgain();
   },
+  onExport: (id, format) => exportConversation(api, id, format),
 });
+
+const search = new Search({ api, onOpen: (result) => openResult(result) });
+const searchAgain = debounce(() => search.refresh(), 300);
 
 const chat = new Chat({
   api,
@@ -66,6 +80,7 @@ const chat = new Chat({
     const id = conversation ? conversation.id : null;
     save("conversation", id);
     sidebar.setActive(id);
+    search.setOpen(id);
     composer.switchTo(id);
     models.show(conversation ? conversation.model : load("model", ""));
     showTitle(conversation);
@@ -75,6 +90,7 @@ const chat = new Chat({
     if (adopt) {
       save("conversation", id);
       sidebar.setActive(id);
+      search.setOpen(id);
       composer.adopt(id);
     }
     sidebar.refresh();
@@ -86,47 +102,56 @@ const chat = new Chat({
   onListClick: (event) => copyFromList(event),
 });
 
-const socket = new ChatSocket(token, {
-  onOpen: () => {
-    ui.socketOpen = true;
-    document.body.dataset.ws = "open";
-    pill.setSocketOpen(true);
-    if (ui.everOpened) {
-      // Back after a drop: whatever happened meanwhile is in the store.
-      chat.resync();
-      sidebar.refresh();
-      models.refresh();
-    }
-    ui.everOpened = true;
-    resolveSocket();
-    updateView();
-  },
-  onClose: () => {
-    ui.socketOpen = false;
-    document.body.dataset.ws = "closed";
-    pill.setSocketOpen(false);
-    updateView();
-  },
-  onFrame: (frame) => onFrame(frame),
-});
+const socket = new ChatSocket(token, { onOpen, onClose, onFrame }, EVENTS);
 chat.socket = socket;
 
-function onFrame(frame) {
-  if (frame.type === "status") {
-    const before = pill.status ? pill.status.state : null;
-    pill.setStatus(frame);
-    if (
-      frame.state === "connected" &&
-      (before !== "connected" || models.availability !== "ready")
-    ) {
-      models.refresh();
-    } else if (["disconnected", "error", "reconnecting"].includes(frame.state)) {
-      models.markDown();
-    }
-    updateView();
-  } else if (frame.type !== "pong") {
-    chat.handleFrame(frame);
+const panels = new Panels({
+  api,
+  socket,
+  models,
+  status: () => pill.status,
+  onImported: () => sidebar.refresh(),
+});
+
+function onOpen() {
+  ui.socketOpen = true;
+  document.body.dataset.ws = "open";
+  pill.setSocketOpen(true);
+  if (ui.everOpened) {
+    // Back after a drop: whatever happened meanwhile is in the store.
+    chat.resync();
+    sidebar.refresh();
+    models.refresh();
   }
+  ui.everOpened = true;
+  resolveSocket();
+  updateView();
+}
+
+function onClose() {
+  ui.socketOpen = false;
+  document.body.dataset.ws = "closed";
+  pill.setSocketOpen(false);
+  panels.socketClosed();
+  updateView();
+}
+
+function onFrame(frame) {
+  if (frame.type === "status") onStatus(frame);
+  else if (panels.handle(frame)) return;
+  // chat.js re-dispatches `conversation.*` frames as the DOM event "ctl:conversation" (sidebar).
+  else if (frame.type !== "pong") chat.handleFrame(frame);
+}
+
+function onStatus(frame) {
+  const before = pill.status || {};
+  pill.setStatus(frame);
+  const moved = before.endpoint !== frame.endpoint; // a new Ollama address was applied
+  const back = before.state !== "connected" || moved || models.availability !== "ready";
+  if (frame.state === "connected" && back) models.refresh();
+  else if (["disconnected", "error", "reconnecting"].includes(frame.state)) models.markDown();
+  panels.statusChanged();
+  updateView();
 }
 
 function reconnect() {
@@ -138,11 +163,22 @@ function reconnect() {
   api.reconnect().catch((err) => toastError("Couldn't reconnect", err));
 }
 
-async function openConversation(id) {
+async function openConversation(id, { focus = true } = {}) {
   const ok = await chat.open(id);
   if (!ok) await chat.open(null);
-  composer.focus();
+  if (focus || NARROW.matches) composer.focus();
   closeSidebarOnNarrow();
+}
+
+/** A search result: open its conversation (focus stays in the search) and show the hit. */
+async function openResult({ id, message_id: messageId }) {
+  if (chat.currentId !== id) await openConversation(id, { focus: false });
+  if (messageId && chat.currentId === id) {
+    await revealMessage(messageId, async () => {
+      await api.activateMessage(messageId); // the hit is on another branch: show that one
+      await chat.open(chat.currentId);
+    });
+  }
 }
 
 function showTitle(conversation) {
@@ -176,6 +212,9 @@ function updateView() {
       models.refresh();
     },
     onSuggestion: (text) => composer.setText(text),
+    onSettings: () => panels.settings.open({ focusUrl: true }),
+    onModels: () => panels.manager.open({ focusPull: true }),
+    onPullDefault: () => panels.pullDefault(),
   });
 }
 
@@ -212,20 +251,21 @@ function bindKeys() {
     setSidebar(open);
     if (!NARROW.matches) save("sidebarClosed", !open);
   });
-  document.addEventListener("keydown", (e) => {
-    const mod = e.ctrlKey || e.metaKey;
-    if (e.key === "Escape" && chat.activeStream() && !e.target.closest(".sidebar")) {
-      e.preventDefault();
-      chat.stop();
-    } else if (e.key === "Escape" && NARROW.matches && !e.defaultPrevented) {
-      setSidebar(false);
-    } else if (mod && e.shiftKey && e.key.toLowerCase() === "o") {
-      e.preventDefault();
-      openConversation(null);
-    } else if (mod && !e.shiftKey && e.key.toLowerCase() === "k") {
-      e.preventDefault();
-      document.getElementById("search").focus();
-    }
+  bindShortcuts({
+    newChat: () => openConversation(null),
+    search: () => {
+      setSidebar(true);
+      search.focus();
+    },
+    settings: () => panels.settings.open(),
+    escape: (e) => {
+      if (chat.activeStream() && !e.target.closest(".sidebar")) {
+        chat.stop();
+        return true;
+      }
+      if (NARROW.matches) setSidebar(false);
+      return false;
+    },
   });
 }
 
@@ -237,7 +277,11 @@ async function start() {
     .status()
     .then((s) => pill.setStatus(s))
     .catch(() => {});
-  await Promise.all([sidebar.refresh(), models.refresh(), status]);
+  const prefs = api
+    .settings()
+    .then((s) => panels.settings.update(s))
+    .catch(() => {}); // the copy kept in localStorage stays applied
+  await Promise.all([sidebar.refresh(), models.refresh(), status, prefs]);
   // Only reopen a conversation that still exists (it may have been deleted elsewhere).
   const remembered = load("conversation", null);
   const exists = ui.conversations.some((c) => c.id === remembered);
@@ -253,4 +297,6 @@ window.__app = {
   ready,
   socketOpen: () => socket.isOpen(),
   newChat: () => openConversation(null),
+  openSettings: () => panels.settings.open(),
+  openModels: () => panels.manager.open(),
 };

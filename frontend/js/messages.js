@@ -1,5 +1,8 @@
-// Message bubbles: user text, assistant Markdown (streaming or final), notes and stats.
+// Message bubbles: user text, assistant Markdown (streaming or final), notes, stats and the
+// toolbar slot that actions.js fills.
+import { micon } from "./msgicons.js";
 import { MarkdownStream, renderMarkdown } from "./render.js";
+import { ThinkingBlock } from "./thinking.js";
 import { el, fullTime, icon } from "./util.js";
 
 const NOTES = {
@@ -7,11 +10,20 @@ const NOTES = {
   interrupted: "Interrupted — the app closed before this reply finished",
   error: "Something went wrong",
 };
+const FAILED = new Set(["error", "cancelled", "interrupted"]);
+const LIVE = new Set(["streaming", "pending"]);
+
+const views = new WeakMap(); // article -> AssistantView
+const sources = new WeakMap(); // article -> {status, content}: what it shows, to keep it
+
+function toolbar() {
+  return el("div", { class: "msg-toolbar", "data-testid": "message-toolbar" });
+}
 
 export function userMessage(message) {
   const body = el("div", { class: "bubble user-text", "data-testid": "message-content" });
   body.textContent = message.content; // plain text: CSS keeps the newlines (pre-wrap)
-  return el(
+  const article = el(
     "article",
     {
       class: "message user",
@@ -22,7 +34,34 @@ export function userMessage(message) {
       title: message.created_at ? fullTime(message.created_at) : null,
     },
     body,
+    el("div", { class: "message-footer" }, toolbar()),
   );
+  sources.set(article, { status: "complete", content: message.content || "" });
+  return article;
+}
+
+/** The element that holds a message's actions (pager, copy, edit…). */
+export function toolbarOf(article) {
+  return article.querySelector(":scope > .message-footer > .msg-toolbar");
+}
+
+/** The Markdown source (or the user's plain text) of a message element, for Copy. */
+export function rawTextOf(article) {
+  const view = views.get(article);
+  if (view) return view.text;
+  const source = sources.get(article);
+  return source ? source.content : article.innerText;
+}
+
+/** Whether an element already shows this stored message as it is, so it can stay. */
+export function showsMessage(article, message) {
+  const source = sources.get(article);
+  if (!source || source.content !== (message.content || "")) return false;
+  if (message.role === "user") return article.dataset.role === "user";
+  if (LIVE.has(message.status) || source.status !== message.status) return false;
+  const view = views.get(article);
+  if (view) view.refresh(message);
+  return true;
 }
 
 /** Format the `stats` of a reply: "42.1 tok/s · 318 tokens · 7.6 s". */
@@ -42,55 +81,46 @@ export function formatStats(stats) {
   return parts.join(" · ");
 }
 
-const views = new WeakMap();
-
-/** The Markdown source of a rendered assistant message (for "Copy reply"). */
-export function rawTextOf(article) {
-  const view = views.get(article);
-  return view ? view.text : article.innerText;
+/** "3 older messages were left out to fit the model's context (num_ctx 4096)". */
+export function contextText(context) {
+  const n = context.dropped;
+  const what = n === 1 ? "1 older message was" : `${n} older messages were`;
+  const ctx = typeof context.num_ctx === "number" ? ` (num_ctx ${context.num_ctx})` : "";
+  return `${what} left out to fit the model's context${ctx}`;
 }
 
 /** One assistant reply: a live view while streaming, then a final rendering. */
 export class AssistantView {
   constructor({ id = null, model = "", status = "streaming" } = {}) {
     this.body = el("div", { class: "markdown", "data-testid": "message-content" });
-    this.footer = el("div", { class: "message-footer" });
-    this.copyBtn = el(
-      "button",
-      {
-        type: "button",
-        class: "msg-action",
-        "data-testid": "message-copy",
-        "aria-label": "Copy reply",
-        title: "Copy reply",
-      },
-      icon("copy"),
-    );
+    this.note = el("div", { class: "reply-note", hidden: true });
+    this.stats = el("span", { class: "stats", "data-testid": "message-stats" });
+    this.toolbar = toolbar();
     this.element = el(
       "article",
       {
         class: "message assistant",
         "data-testid": "message",
         "data-role": "assistant",
-        "data-status": status,
         "data-message-id": id,
         "data-model": model || null,
-        // Screen readers wait for a busy region: announce the reply once, not every token.
-        "aria-busy": status === "streaming" || status === "pending" ? "true" : null,
       },
       el("div", { class: "bubble" }, this.body),
-      this.footer,
+      this.note,
+      el("div", { class: "message-footer" }, this.toolbar, this.stats),
     );
+    this.setStatus(status);
     this.stream = null;
     this.thinking = null;
+    this.contextNote = null;
     this.text = "";
     views.set(this.element, this);
   }
 
   setStatus(status) {
     this.element.dataset.status = status;
-    if (status === "streaming" || status === "pending")
-      this.element.setAttribute("aria-busy", "true");
+    // Screen readers wait for a busy region: the list never reads the reply token by token.
+    if (LIVE.has(status)) this.element.setAttribute("aria-busy", "true");
     else this.element.removeAttribute("aria-busy");
   }
 
@@ -126,61 +156,98 @@ export class AssistantView {
     if (text) this.stream.update(text);
   }
 
-  setThinking(text) {
+  /** Thinking so far; `times` ({startedAt, endedAt}, our clock) say whether it is over. */
+  setThinking(text, times = {}) {
     if (!text) return;
     if (!this.thinking) {
-      this.thinkingBody = el("div", { class: "thinking-body" });
-      this.thinkingLabel = el("span", { text: "Thinking…" });
-      this.thinking = el(
-        "details",
-        { class: "thinking", "data-testid": "thinking" },
-        el("summary", {}, this.thinkingLabel),
-        this.thinkingBody,
-      );
-      this.element.querySelector(".bubble").before(this.thinking);
+      this.thinking = new ThinkingBlock();
+      this.element.querySelector(":scope > .bubble").before(this.thinking.element);
     }
-    this.thinkingBody.textContent = text; // untrusted and often half-formed: plain text
+    this.thinking.update(text, times);
   }
 
-  /** Final text, stats, a note for a non-complete status and the actions row. */
-  finish({ content, status, stats = null, error = null }) {
+  /** Older messages were left out of what the model saw: say so above the reply. */
+  setContext(context) {
+    if (!context || !(context.dropped > 0)) return;
+    if (this.contextNote) this.contextNote.remove();
+    this.contextNote = el(
+      "div",
+      {
+        class: "context-note",
+        "data-testid": "context-notice",
+        title: "A larger num_ctx in Chat settings keeps more of the conversation in view",
+      },
+      micon("info"),
+      el("span", { text: contextText(context) }),
+    );
+    this.element.prepend(this.contextNote);
+  }
+
+  /** Final text, stats, and a note (with a way to redo it) for a reply that did not finish. */
+  finish({ content, status, stats = null, error = null, thinkingTimes = {} }) {
     this.text = content || "";
     this.setStatus(status);
-    if (this.thinking) this.thinkingLabel.textContent = "Thoughts";
+    if (this.thinking) this.thinking.finish(stats, thinkingTimes);
     if (this.stream) this.stream.finish(this.text);
     else renderMarkdown(this.body, this.text);
     if (!this.text && status !== "complete") this.body.replaceChildren();
     this.body.classList.toggle("is-empty", !this.text);
-    this.renderFooter(status, stats, error);
+    this.renderNote(status, error);
+    this.stats.textContent = formatStats(stats);
+    sources.set(this.element, { status, content: this.text });
   }
 
-  renderFooter(status, stats, error) {
-    this.footer.replaceChildren();
-    if (status === "error" || status === "cancelled" || status === "interrupted") {
-      const detail = error && typeof error === "object" ? error.message : error;
-      const text = status === "error" && detail ? detail : NOTES[status];
-      this.footer.append(
-        el(
-          "span",
-          { class: `note note-${status}`, "data-testid": "message-note" },
-          icon(status === "cancelled" ? "stop" : "alert"),
-          el("span", { text }),
-        ),
-      );
+  /** The stored message this view already shows, maybe with figures it lacked (thinking). */
+  refresh(message) {
+    if (this.thinking) this.thinking.finish(message.stats);
+    const line = formatStats(message.stats);
+    if (line) this.stats.textContent = line;
+  }
+
+  renderNote(status, error) {
+    this.note.hidden = !FAILED.has(status);
+    if (this.note.hidden) {
+      this.note.replaceChildren();
+      return;
     }
-    const line = formatStats(stats);
-    if (line)
-      this.footer.append(
-        el("span", { class: "stats", "data-testid": "message-stats", text: line }),
-      );
-    if (this.text) this.footer.append(this.copyBtn);
+    const detail = error && typeof error === "object" ? error.message : error;
+    // An error is shown as Ollama (or the app) worded it.
+    const text = status === "error" && detail ? detail : NOTES[status];
+    const label = status === "error" ? "Retry" : "Regenerate";
+    this.note.replaceChildren(
+      el(
+        "span",
+        { class: `note note-${status}`, "data-testid": "message-note" },
+        icon(status === "cancelled" ? "stop" : "alert"),
+        el("span", { text }),
+      ),
+      el(
+        "button",
+        {
+          type: "button",
+          class: "note-btn",
+          "data-action": "regenerate",
+          "data-needs-idle": "",
+          "data-testid": "note-regenerate",
+          "aria-label": `${label}: write this reply again`,
+          title: `${label}: write this reply again`,
+        },
+        micon("refresh"),
+        el("span", { text: label }),
+      ),
+    );
   }
 }
 
 /** A stored assistant message from `GET /api/conversations/ID`. */
-export function storedAssistant(message) {
+export function storedAssistant(message, context = null) {
   const view = new AssistantView({ id: message.id, model: message.model, status: message.status });
-  if (message.status === "streaming" || message.status === "pending") {
+  view.setContext(context);
+  const live = LIVE.has(message.status);
+  // Still streaming (seen by polling): thinking is over once the answer has begun.
+  const over = live && message.content ? { endedAt: 0 } : {};
+  if (message.thinking) view.setThinking(message.thinking, over);
+  if (live) {
     view.renderLive(message.content || "");
     if (!message.content) view.showTyping();
   } else {

@@ -1,5 +1,6 @@
 // The model picker and what the app knows about Ollama's availability.
 import { ApiError } from "./api.js";
+import { humanBytes, modelLabel } from "./format.js";
 import { load, save } from "./store.js";
 import { el } from "./util.js";
 
@@ -17,19 +18,28 @@ export class Models {
     this.models = [];
     this.errorMessage = "";
     this.refreshing = null;
+    this.queued = null;
     this.select.addEventListener("change", () => {
       save("model", this.select.value);
       this.onPick(this.select.value);
     });
   }
 
-  /** Fetch the model list; concurrent calls share one request. */
+  /**
+   * Fetch the model list. A call while a fetch runs gets one more fetch after it (that one
+   * may have started before the change the caller knows about); further calls share it.
+   */
   refresh() {
-    if (!this.refreshing) {
-      this.refreshing = this.fetch().finally(() => {
-        this.refreshing = null;
+    if (this.refreshing) {
+      this.queued ||= this.refreshing.then(() => {
+        this.queued = null;
+        return this.refresh();
       });
+      return this.queued;
     }
+    this.refreshing = this.fetch().finally(() => {
+      this.refreshing = null;
+    });
     return this.refreshing;
   }
 
@@ -60,7 +70,7 @@ export class Models {
   fill() {
     const wanted = this.select.value || load("model", "");
     const options = this.models.map((m) =>
-      el("option", { value: m.name, text: m.name, title: describe(m) }),
+      el("option", { value: m.name, text: modelLabel(m), title: describe(m) }),
     );
     if (!options.length) options.push(el("option", { value: "", text: "No models" }));
     this.select.replaceChildren(...options);
@@ -90,6 +100,6 @@ function describe(model) {
   const details = model.details || {};
   if (details.parameter_size) bits.push(details.parameter_size);
   if (details.quantization_level) bits.push(details.quantization_level);
-  if (typeof model.size === "number") bits.push(`${(model.size / 1e9).toFixed(1)} GB`);
+  if (typeof model.size === "number") bits.push(humanBytes(model.size));
   return bits.join(" · ");
 }

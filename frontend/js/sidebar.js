@@ -1,52 +1,94 @@
-// The conversation list: search, select, inline rename and delete with an inline confirm.
+// The conversation list: select, inline rename, delete with an inline confirm, an item menu
+// (export), and live updates from `conversation.*` frames (see main.js: `ctl:conversation`).
+// Searching is search.js's: it shows its results in place of this list.
+import { isMenuOpen, showMenu } from "./menu.js";
+import { confirmInline, renameBox } from "./sidebaredit.js";
 import { toastError } from "./toast.js";
-import { debounce, el, fullTime, icon, relativeTime } from "./util.js";
+import { icon } from "./panelicons.js";
+import { debounce, el, fullTime, relativeTime } from "./util.js";
+
+const byNewest = (a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : 0);
 
 export class Sidebar {
-  /** @param {{api, onSelect: (id) => void, onDeleted: (id) => void, onLoaded: (list) => void}} o */
+  /**
+   * @param {{api, onSelect: (id) => void, onDeleted: (id) => void, onLoaded: (list) => void,
+   *          onExport: (id, format) => void}} o
+   */
   constructor(o) {
     this.api = o.api;
     this.onSelect = o.onSelect;
     this.onDeleted = o.onDeleted;
     this.onLoaded = o.onLoaded;
+    this.onExport = o.onExport;
     this.list = document.getElementById("conv-list");
     this.empty = document.getElementById("conv-empty");
-    this.search = document.getElementById("search");
     this.conversations = [];
     this.activeId = null;
-    this.query = "";
     this.loadSeq = 0;
+    this.inFlight = 0; // list requests on their way
     this.editing = false;
-    const searchLater = debounce(() => this.refresh(), 250);
-    this.search.addEventListener("input", () => {
-      this.query = this.search.value.trim();
-      searchLater();
-    });
-    this.search.addEventListener("keydown", (e) => {
-      if (e.key === "Escape" && this.search.value) {
-        this.search.value = "";
-        this.query = "";
-        this.refresh();
-      }
-    });
+    this.refreshSoon = debounce(() => this.refresh(), 200);
     this.list.addEventListener("keydown", (e) => this.arrowKeys(e));
+    document.addEventListener("ctl:conversation", (e) => this.onEvent(e.detail));
     setInterval(() => this.updateTimes(), 60000);
   }
 
-  /** Reload the list (with the current search); stale answers are dropped. */
+  /** Reload the list; stale answers are dropped. */
   async refresh() {
     const seq = ++this.loadSeq;
+    this.inFlight += 1;
     try {
-      const body = await this.api.conversations(this.query);
+      const body = await this.api.conversations();
       if (seq !== this.loadSeq) return;
       this.conversations = body.conversations || [];
-      if (!this.query) this.onLoaded(this.conversations);
+      this.onLoaded(this.conversations);
       this.render();
     } catch (err) {
       // 401: the page has no token; the chat pane already explains that.
       if (seq === this.loadSeq && err.status !== 401)
         toastError("Couldn't load conversations", err);
+    } finally {
+      this.inFlight -= 1;
     }
+  }
+
+  /** A `conversation.*` frame: another window, or the backend (titles), changed the list. */
+  onEvent(frame) {
+    const c = frame.conversation || {};
+    if (frame.type === "conversation.deleted") {
+      this.dropped(c.id);
+      return;
+    }
+    // Frames that carry the whole conversation are merged; the others ({id} after a reply,
+    // an import) say "something changed": read the list again.
+    if (
+      (frame.type === "conversation.created" || frame.type === "conversation.updated") &&
+      c.updated_at
+    ) {
+      // An answer already on its way may be older than this frame: ask again after it.
+      this.loadSeq += 1;
+      if (this.inFlight) this.refreshSoon();
+      const at = this.conversations.findIndex((x) => x.id === c.id);
+      const merged = { ...(at >= 0 ? this.conversations[at] : {}), ...c };
+      delete merged.messages;
+      if (at >= 0) this.conversations.splice(at, 1, merged);
+      else this.conversations.push(merged);
+      this.conversations.sort(byNewest);
+      this.onLoaded(this.conversations);
+      this.render();
+    } else {
+      this.refreshSoon();
+    }
+  }
+
+  dropped(id) {
+    if (!this.conversations.some((x) => x.id === id)) return;
+    this.loadSeq += 1;
+    if (this.inFlight) this.refreshSoon();
+    this.conversations = this.conversations.filter((x) => x.id !== id);
+    this.render();
+    this.onDeleted(id);
+    this.onLoaded(this.conversations);
   }
 
   setActive(id) {
@@ -59,17 +101,29 @@ export class Sidebar {
     }
   }
 
-  find(id) {
-    return this.conversations.find((c) => c.id === id) || null;
-  }
-
   render() {
-    if (this.editing) return; // never yank an input from under the user's fingers
+    // Never yank an input, a menu or a confirmation from under the user's fingers.
+    if (this.editing || isMenuOpen() || this.list.querySelector(".confirming")) {
+      this.stale = true;
+      return;
+    }
+    this.stale = false;
+    const focused = this.list.contains(document.activeElement) ? document.activeElement : null;
+    const focusId =
+      focused && focused.closest("li") ? focused.closest("li").dataset.conversationId : null;
+    const focusTestid = focused ? focused.dataset.testid : null;
     this.list.replaceChildren(...this.conversations.map((c) => this.item(c)));
     this.empty.hidden = this.conversations.length > 0;
-    this.empty.textContent = this.query
-      ? `No chats match “${this.query}”.`
-      : "No conversations yet. Your chats will appear here.";
+    this.empty.textContent = "No conversations yet. Your chats will appear here.";
+    if (focusId) this.refocus(focusId, focusTestid);
+  }
+
+  // A live update re-rendered the list under keyboard focus: put focus back where it was.
+  refocus(id, testid) {
+    const li = [...this.list.children].find((x) => x.dataset.conversationId === id);
+    const target =
+      li && (li.querySelector(`[data-testid="${testid}"]`) || li.querySelector(".conv-main"));
+    if (target) target.focus({ preventScroll: true });
   }
 
   item(c) {
@@ -102,6 +156,13 @@ export class Sidebar {
     const del = actionButton("trash", "Delete conversation", "conversation-delete", () =>
       this.confirmDelete(li, c),
     );
+    const more = actionButton("more", "More actions", "conversation-menu-button", () =>
+      this.openMenu(more, c),
+    );
+    main.addEventListener("contextmenu", (e) => {
+      e.preventDefault();
+      this.openMenu(more, c, e.clientX, e.clientY);
+    });
     const li = el(
       "li",
       {
@@ -110,40 +171,43 @@ export class Sidebar {
         "data-conversation-id": c.id,
       },
       main,
-      el("div", { class: "conv-actions" }, rename, del),
+      el("div", { class: "conv-actions" }, rename, more, del),
     );
     return li;
   }
 
+  openMenu(anchor, c, x = null, y = null) {
+    const items = [
+      {
+        label: "Export as Markdown",
+        icon: "download",
+        testid: "conversation-export-markdown",
+        onSelect: () => this.onExport(c.id, "markdown"),
+      },
+      {
+        label: "Export as JSON",
+        icon: "download",
+        testid: "conversation-export-json",
+        onSelect: () => this.onExport(c.id, "json"),
+      },
+    ];
+    const li = anchor.closest(".conv-item");
+    li.classList.add("menu-open");
+    const onClose = () => {
+      li.classList.remove("menu-open");
+      if (this.stale) this.render(); // catch up with what changed while it was open
+    };
+    showMenu(anchor, items, { testid: "conversation-menu", x, y, onClose });
+  }
+
   startRename(li, c) {
     this.editing = true;
-    const input = el("input", {
-      type: "text",
-      class: "conv-rename",
-      "data-testid": "conversation-rename-input",
-      "aria-label": "Conversation title",
-      maxlength: 200,
-    });
-    input.value = c.title || "";
-    li.classList.add("editing");
-    li.replaceChildren(input);
-    input.focus();
-    input.select();
-    let done = false;
-    const finish = async (commit) => {
-      if (done) return;
-      done = true;
+    renameBox(li, c.title || "", async (title) => {
       this.editing = false;
-      const title = input.value.trim();
-      if (commit && title && title !== c.title) await this.rename(c, title);
+      if (title && title !== c.title) await this.rename(c, title);
       this.render();
       this.focusItem(c.id);
-    };
-    input.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") finish(true);
-      if (e.key === "Escape") finish(false);
     });
-    input.addEventListener("blur", () => finish(true));
   }
 
   async rename(c, title) {
@@ -157,29 +221,13 @@ export class Sidebar {
   }
 
   confirmDelete(li, c) {
-    const actions = li.querySelector(".conv-actions");
-    const cancel = () => {
-      li.classList.remove("confirming");
-      actions.replaceChildren(...saved);
-      li.querySelector(".conv-main").focus();
-    };
-    const saved = [...actions.childNodes];
-    const yes = el(
-      "button",
-      { type: "button", class: "confirm-yes", "data-testid": "conversation-delete-confirm" },
-      "Delete",
-    );
-    const no = el(
-      "button",
-      { type: "button", class: "confirm-no", "data-testid": "conversation-delete-cancel" },
-      "Cancel",
-    );
-    yes.addEventListener("click", () => this.remove(c));
-    no.addEventListener("click", cancel);
-    actions.addEventListener("keydown", (e) => e.key === "Escape" && cancel(), { once: true });
-    li.classList.add("confirming");
-    actions.replaceChildren(el("span", { class: "confirm-text", text: "Delete?" }), yes, no);
-    no.focus();
+    confirmInline(li, {
+      onYes: () => {
+        li.classList.remove("confirming"); // answered: the list may re-render again
+        this.remove(c);
+      },
+      onNo: () => this.stale && this.render(), // catch up with what changed meanwhile
+    });
   }
 
   async remove(c) {

@@ -7,10 +7,12 @@ export class ChatSocket {
   /**
    * @param {string} token per-launch token, sent as ?token= (browsers can't set WS headers)
    * @param {{onFrame: Function, onOpen: Function, onClose: Function}} handlers
+   * @param {string[]} events app event groups to subscribe to on every (re)connect
    */
-  constructor(token, handlers) {
+  constructor(token, handlers, events = []) {
     this.token = token;
     this.handlers = handlers;
+    this.events = events;
     this.ws = null;
     this.attempt = 0;
     this.retryTimer = null;
@@ -37,6 +39,8 @@ export class ChatSocket {
     ws.addEventListener("open", () => {
       this.attempt = 0;
       this.pingTimer = setInterval(() => this.send({ type: "ping" }), PING_EVERY_MS);
+      // One subscription per socket, for every module: frames are dispatched by main.js.
+      if (this.events.length) this.send({ type: "subscribe", events: this.events });
       this.handlers.onOpen();
     });
     ws.addEventListener("message", (event) => this.receive(event.data));

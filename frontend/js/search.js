@@ -1,0 +1,224 @@
+// Search as you type: `GET /api/conversations?q=` with highlighted snippets, shown in place
+// of the conversation list. The input is a combobox: arrow keys move through the results,
+// Enter opens one, Esc clears.
+import DOMPurify from "../vendor/dompurify/purify.es.mjs";
+import { MOD_KEY } from "./format.js";
+import { icon } from "./panelicons.js";
+import { toastError } from "./toast.js";
+import { debounce, el, fullTime, relativeTime } from "./util.js";
+
+const DELAY_MS = 120; // fast enough to feel live, slow enough not to query every keystroke
+
+/** The backend escapes snippets already; keep nothing but <mark> all the same. */
+export function safeSnippet(html) {
+  return DOMPurify.sanitize(String(html || ""), { ALLOWED_TAGS: ["mark"], ALLOWED_ATTR: [] });
+}
+
+export class Search {
+  /** @param {{api, onOpen: (result: {id: string, message_id?: string}) => void}} o */
+  constructor({ api, onOpen }) {
+    this.api = api;
+    this.onOpen = onOpen;
+    this.input = document.getElementById("search");
+    this.results = document.getElementById("search-results");
+    this.empty = document.getElementById("search-empty");
+    this.hidden = [document.getElementById("conv-list"), document.getElementById("conv-empty")];
+    this.query = "";
+    this.shownQuery = "";
+    this.items = [];
+    this.active = -1;
+    this.openedId = null;
+    this.seq = 0;
+    const later = debounce(() => this.run(), DELAY_MS);
+    this.input.addEventListener("input", () => {
+      this.query = this.input.value.trim();
+      if (this.query) later();
+      else this.clear();
+    });
+    this.input.addEventListener("keydown", (e) => this.keys(e));
+    const hint = document.querySelector(".search-key");
+    if (hint) hint.textContent = `${MOD_KEY} K`;
+  }
+
+  get searching() {
+    return Boolean(this.query);
+  }
+
+  focus() {
+    this.input.focus();
+    this.input.select();
+  }
+
+  /** Back to the conversation list. */
+  clear() {
+    this.seq += 1;
+    this.input.value = "";
+    this.query = "";
+    this.shownQuery = "";
+    this.items = [];
+    this.active = -1;
+    this.results.replaceChildren();
+    this.show(false);
+  }
+
+  /** Run the search again (conversations changed while results are shown). */
+  refresh() {
+    if (this.query) this.run();
+  }
+
+  async run() {
+    const seq = ++this.seq;
+    const q = this.query;
+    let body;
+    try {
+      body = await this.api.conversations(q);
+    } catch (err) {
+      if (seq === this.seq && err.status !== 401) toastError("Search failed", err);
+      return;
+    }
+    if (seq !== this.seq) return; // a newer query was typed meanwhile
+    this.items = body.conversations || [];
+    this.active = this.items.length ? 0 : -1;
+    this.shownQuery = q;
+    this.render(q);
+  }
+
+  show(on) {
+    this.results.hidden = !on || !this.items.length;
+    this.empty.hidden = !on || this.items.length > 0;
+    for (const node of this.hidden) node.classList.toggle("search-covered", on);
+    this.input.setAttribute("aria-expanded", String(on && this.items.length > 0));
+    if (!on) this.input.removeAttribute("aria-activedescendant");
+  }
+
+  render(q) {
+    this.results.replaceChildren(...this.items.map((c, i) => this.item(c, i)));
+    this.empty.replaceChildren(
+      el("strong", { text: "No matches" }),
+      el("span", { text: `Nothing in your chats matches “${q}”.` }),
+    );
+    this.show(true);
+    this.mark();
+  }
+
+  item(c, i) {
+    const isTitle = c.match !== "message";
+    const title = el("span", { class: "result-title", "data-testid": "search-result-title" });
+    if (isTitle && c.snippet) title.innerHTML = safeSnippet(c.snippet);
+    else title.textContent = c.title || "New chat";
+    const where = el(
+      "span",
+      { class: "result-where" },
+      icon(isTitle ? "title" : "chat"),
+      el("span", { text: isTitle ? "Title" : "Message" }),
+    );
+    const snippet = el("span", { class: "result-snippet", "data-testid": "search-result-snippet" });
+    if (isTitle)
+      snippet.textContent = c.message_count ? `${c.message_count} messages` : "No messages";
+    else snippet.innerHTML = safeSnippet(c.snippet);
+    const li = el(
+      "li",
+      {
+        id: `search-result-${i}`,
+        role: "option",
+        class: "search-result",
+        "data-testid": "search-result",
+        "data-match": isTitle ? "title" : "message",
+        "data-conversation-id": c.id,
+        "aria-selected": "false",
+      },
+      el(
+        "span",
+        { class: "result-head" },
+        title,
+        el("time", {
+          class: "conv-time",
+          datetime: c.updated_at,
+          title: fullTime(c.updated_at),
+          text: relativeTime(c.updated_at),
+        }),
+      ),
+      el("span", { class: "result-line" }, where, snippet),
+    );
+    // mousedown would move focus out of the combobox first; keep it in the input.
+    li.addEventListener("mousedown", (e) => e.preventDefault());
+    li.addEventListener("click", () => this.open(i));
+    return li;
+  }
+
+  /** Show which result is active (keyboard) and which one is open. */
+  mark() {
+    [...this.results.children].forEach((li, i) => {
+      li.setAttribute("aria-selected", String(i === this.active));
+      li.classList.toggle("open", li.dataset.conversationId === this.openedId);
+    });
+    const current = this.results.children[this.active];
+    if (current) {
+      this.input.setAttribute("aria-activedescendant", current.id);
+      current.scrollIntoView({ block: "nearest" });
+    } else this.input.removeAttribute("aria-activedescendant");
+  }
+
+  open(i) {
+    const c = this.items[i];
+    if (!c) return;
+    this.active = i;
+    this.openedId = c.id;
+    this.mark();
+    this.onOpen({ id: c.id, message_id: c.match === "message" ? c.message_id : null });
+  }
+
+  /** The open conversation changed (from anywhere): mark it among the results. */
+  setOpen(id) {
+    this.openedId = id;
+    if (this.query) this.mark();
+  }
+
+  keys(e) {
+    if (e.key === "Escape") {
+      if (!this.input.value) return;
+      e.preventDefault();
+      e.stopPropagation(); // clearing the search must not also stop a streaming reply
+      this.clear();
+    } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && this.items.length && this.query) {
+      e.preventDefault();
+      const step = e.key === "ArrowDown" ? 1 : -1;
+      this.active = (this.active + step + this.items.length) % this.items.length;
+      this.mark();
+    } else if (e.key === "Enter" && this.query) {
+      e.preventDefault();
+      this.enter();
+    }
+  }
+
+  // Enter typed faster than the debounce: search for what is typed now, then open.
+  async enter() {
+    if (this.shownQuery !== this.query) await this.run();
+    this.open(Math.max(this.active, 0));
+  }
+}
+
+const messageNode = (id) =>
+  document.querySelector(`#messages-inner [data-message-id="${CSS.escape(id)}"]`);
+
+/**
+ * Scroll a message of the open conversation into view and flash it. `showBranch` is called
+ * when it is not on screen (a hit on another branch) and should make it so.
+ */
+export async function revealMessage(id, showBranch) {
+  let node = messageNode(id);
+  if (!node) {
+    try {
+      await showBranch();
+    } catch (err) {
+      toastError("Couldn't show that message", err);
+      return;
+    }
+    node = messageNode(id);
+  }
+  if (!node) return;
+  node.scrollIntoView({ block: "center" });
+  node.classList.remove("search-hit");
+  void node.offsetWidth; // restart the flash when the same hit is opened again
+  node.classList.add("search-hit");
+}

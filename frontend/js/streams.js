@@ -1,0 +1,189 @@
+// Plays the frames of replies (start, chunk…, complete | cancelled | error) into the chat pane.
+import { announce } from "./announce.js";
+import { AssistantView } from "./messages.js";
+import { toast } from "./toast.js";
+import { el, icon } from "./util.js";
+
+function thinkingTimes(s) {
+  return { startedAt: s.thinkStart ?? null, endedAt: s.thinkEnd ?? null };
+}
+
+export class Streams {
+  constructor(chat) {
+    this.chat = chat;
+    this.dirty = new Set();
+    this.frameRequested = false;
+  }
+
+  handle(frame) {
+    if (frame.type === "start") this.onStart(frame);
+    else if (frame.type === "chunk") this.onChunk(frame);
+    else if (frame.type === "complete") this.onFinal(frame, "complete");
+    else if (frame.type === "cancelled") this.onFinal(frame, "cancelled");
+    else if (frame.type === "error") this.onError(frame);
+  }
+
+  onStart(frame) {
+    const chat = this.chat;
+    if (frame.context && frame.context.dropped > 0) {
+      chat.contextNotes.set(frame.message_id, frame.context);
+    }
+    let s = chat.byRequest.get(frame.request_id);
+    if (!s) {
+      // Another window's reply in the conversation we show: reload to get its path, and the
+      // reply is then followed live like our own.
+      if (frame.conversation_id !== chat.currentId) return;
+      s = { own: false, text: "", thinking: "", messageId: frame.message_id, model: frame.model };
+      s.conversationId = frame.conversation_id;
+      s.context = frame.context;
+      chat.byMessage.set(s.messageId, s);
+      s.view = this.viewFor(s);
+      chat.busyChanged();
+      chat.open(chat.currentId);
+      return;
+    }
+    Object.assign(s, {
+      messageId: frame.message_id,
+      userMessageId: frame.user_message_id,
+      model: frame.model || s.model,
+      context: frame.context,
+    });
+    const wasNew = s.kind === "send" && s.conversationId === null;
+    s.conversationId = frame.conversation_id;
+    chat.byMessage.set(s.messageId, s);
+    if (s.userEl) {
+      s.userEl.dataset.messageId = frame.user_message_id || "";
+      s.userEl.dataset.status = "complete";
+    }
+    if (wasNew) {
+      // Follow the new conversation unless the user has moved on to another one meanwhile.
+      const adopt = chat.currentId === null && chat.list.contains(s.userEl);
+      if (adopt) chat.currentId = s.conversationId;
+      chat.hooks.onCreated(s.conversationId, adopt);
+    }
+    if (s.view) {
+      // A regenerate's placeholder, shown since the request went out.
+      s.view.setId(s.messageId);
+      s.view.setContext(s.context);
+    } else s.view = this.viewFor(s);
+    if (s.conversationId === chat.currentId && !chat.list.contains(s.view.element)) {
+      chat.list.append(s.view.element);
+      chat.scroll.follow();
+    }
+    if (s.cancelAsked) chat.socket.send({ type: "chat.cancel", message_id: s.messageId });
+    chat.busyChanged();
+  }
+
+  viewFor(s) {
+    const view = new AssistantView({ id: s.messageId, model: s.model, status: "streaming" });
+    view.setContext(s.context);
+    view.setThinking(s.thinking, thinkingTimes(s));
+    if (s.text) view.renderLive(s.text);
+    else view.showTyping();
+    return view;
+  }
+
+  onChunk(frame) {
+    const s = this.chat.byMessage.get(frame.message_id);
+    if (!s) return;
+    if (typeof frame.thinking === "string" && frame.thinking) {
+      s.thinking += frame.thinking;
+      s.thinkStart ??= performance.now();
+    }
+    if (typeof frame.delta === "string" && frame.delta) {
+      s.text += frame.delta;
+      if (s.thinkStart != null) s.thinkEnd ??= performance.now();
+    }
+    this.dirty.add(s);
+    if (!this.frameRequested) {
+      this.frameRequested = true;
+      requestAnimationFrame(() => this.flush());
+    }
+  }
+
+  /** At most one Markdown render per stream per animation frame, however many chunks came. */
+  flush() {
+    this.frameRequested = false;
+    for (const s of this.dirty) {
+      if (!s.view) continue;
+      s.view.setThinking(s.thinking, thinkingTimes(s));
+      if (s.text) s.view.renderLive(s.text);
+    }
+    this.dirty.clear();
+    this.chat.scroll.follow();
+  }
+
+  onFinal(frame, status) {
+    const chat = this.chat;
+    const s = chat.byMessage.get(frame.message_id);
+    if (!s) return;
+    this.dirty.delete(s);
+    const content = typeof frame.content === "string" ? frame.content : s.text;
+    if (s.thinking) s.view.setThinking(s.thinking, thinkingTimes(s));
+    s.view.finish({
+      content,
+      status,
+      stats: frame.stats,
+      error: frame.message,
+      thinkingTimes: thinkingTimes(s),
+    });
+    this.forget(s);
+    const said = { complete: "Reply complete", cancelled: "Reply stopped" };
+    announce(said[status] || `Reply failed: ${frame.message || frame.code || "error"}`);
+    if (s.conversationId === chat.currentId) {
+      this.decorateEnded(s, status);
+      chat.scroll.follow();
+      chat.reloadSoon(); // fresh `siblings` (a new version's pager)
+    }
+    chat.listChanged();
+  }
+
+  /** A reply just ended: its actions at once, from what the frames said. */
+  decorateEnded(s, status) {
+    const { actions } = this.chat;
+    const reply = s.view.element;
+    const last = !reply.nextElementSibling;
+    actions.fill(reply, { id: s.messageId, role: "assistant", status }, { lastReply: last });
+    if (s.userEl && s.userMessageId) {
+      actions.fill(s.userEl, { id: s.userMessageId, role: "user", status: "complete" });
+    }
+  }
+
+  onError(frame) {
+    const chat = this.chat;
+    if (frame.message_id) {
+      // A reply that failed; one we don't follow (lost, another window's) is not ours to report.
+      if (chat.byMessage.has(frame.message_id)) this.onFinal(frame, "error");
+      return;
+    }
+    const s = frame.request_id ? chat.byRequest.get(frame.request_id) : null;
+    if (!s) {
+      toast(frame.message || "The app reported an error.");
+      return;
+    }
+    this.forget(s);
+    if (s.kind === "send") this.notSent(s, frame);
+    else chat.branches.refused(s, frame);
+  }
+
+  /** A message refused before a reply started: say so on it and give the text back. */
+  notSent(s, frame) {
+    s.userEl.dataset.status = "error";
+    s.userEl.append(
+      el(
+        "div",
+        { class: "note note-error", "data-testid": "message-note" },
+        icon("alert"),
+        el("span", { text: `Not sent: ${frame.message || frame.code}` }),
+      ),
+    );
+    this.chat.hooks.onRestore(s.content);
+    this.chat.listChanged();
+  }
+
+  forget(s) {
+    if (s.requestId) this.chat.byRequest.delete(s.requestId);
+    if (s.messageId) this.chat.byMessage.delete(s.messageId);
+    this.chat.busyChanged();
+  }
+}
