@@ -112,9 +112,16 @@ class ChatService:
         options: dict | None = None,
         think: bool | None = None,
         request_id: str | None = None,
+        auto_title: bool = False,
     ) -> Reply:
         """A new reply to the same message, beside `message_id` (which stays as an alternative)."""
-        settings = {"model": model, "options": options, "think": think, "request_id": request_id}
+        settings = {
+            "model": model,
+            "options": options,
+            "think": think,
+            "request_id": request_id,
+            "auto_title": auto_title,
+        }
         return self._beside(message_id, "assistant", None, **settings)
 
     def edit(
@@ -126,9 +133,16 @@ class ChatService:
         options: dict | None = None,
         think: bool | None = None,
         request_id: str | None = None,
+        auto_title: bool = False,
     ) -> Reply:
         """A changed copy of the user's message `message_id`, beside it, and a reply to it."""
-        settings = {"model": model, "options": options, "think": think, "request_id": request_id}
+        settings = {
+            "model": model,
+            "options": options,
+            "think": think,
+            "request_id": request_id,
+            "auto_title": auto_title,
+        }
         return self._beside(message_id, "user", self._checked_content(content), **settings)
 
     def activate(self, message_id: str) -> dict[str, Any]:
@@ -218,6 +232,7 @@ class ChatService:
         options: dict | None,
         think: bool | None,
         request_id: str | None,
+        auto_title: bool,
     ) -> Reply:
         """Start a reply on a new branch beside `message_id`: a regenerated reply (content
         None) or an edited user message (`content`) with its reply."""
@@ -239,7 +254,16 @@ class ChatService:
                 user = self.store.get_message(target["parent_id"])
             else:
                 user = self.store.add_message(cid, "user", content, parent_id=target["parent_id"])
-            return self._start(conversation, user, chosen, options, think, request_id, message_id)
+            return self._start(
+                conversation,
+                user,
+                chosen,
+                options,
+                think,
+                request_id,
+                message_id,
+                auto_title=auto_title,
+            )
         except BaseException:
             self._release(cid)
             raise

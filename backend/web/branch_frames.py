@@ -18,6 +18,7 @@ def _reply_settings(frame: dict[str, Any]) -> dict[str, Any]:
         "model": field(frame, "model", str, optional=True),
         "options": field(frame, "options", dict, optional=True),
         "think": field(frame, "think", bool, optional=True),
+        "auto_title": bool(field(frame, "auto_title", bool, optional=True)),
     }
 
 
