@@ -158,6 +158,9 @@ class FakeOllama:
         self.tokens: list[str] | None = list(DEFAULT_TOKENS)
         self.token_count: int | None = None
         self.thinking: list[str] = []
+        # The content of non-streamed /api/chat answers (the app's title requests) when set;
+        # None: the token list joined, like a streamed reply.
+        self.title_reply: str | None = None
         self.token_delay = 0.0
         self.first_token_delay = 0.0
         # The fault positions count token lines, thinking and content alike.
@@ -336,6 +339,7 @@ class _ChatPlan:
         self.model = str(body["model"])
         self.thinking = list(fake.thinking)
         self.tokens = fake.reply_tokens()
+        self.title_reply = fake.title_reply
         self.token_delay = fake.token_delay
         self.first_token_delay = fake.first_token_delay
         self.omit_done = fake.omit_done
@@ -414,7 +418,8 @@ def _whole_chat(h: _Handler, plan: _ChatPlan) -> None:
     if fault == "malformed":
         return h.send_bytes(200, b'{"model":"', "application/json; charset=utf-8")
     reply = plan.final()
-    reply["message"]["content"] = "".join(plan.tokens)
+    whole = plan.title_reply if plan.title_reply is not None else "".join(plan.tokens)
+    reply["message"]["content"] = whole
     if plan.thinking:
         reply["message"]["thinking"] = "".join(plan.thinking)
     return h.send_json(200, reply)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from simple_websocket import ConnectionClosed
@@ -12,13 +14,46 @@ from simple_websocket import ConnectionClosed
 from backend.chat import Reply
 from backend.errors import AppError, BadRequest
 from backend.events import Event
-from backend.web import chat_frames  # noqa: F401  (registers its frame handlers)
+from backend.web import (  # noqa: F401  (they register their frame handlers)
+    branch_frames,
+    chat_frames,
+    model_frames,
+    watch_frames,
+)
 from backend.web.frames import HANDLERS
 
 log = logging.getLogger("cloudtolocalllm.ws")
 
 # Content may be 1 MiB of UTF-8, which JSON escapes can make six times larger.
 MAX_FRAME_BYTES = 8 * 1024 * 1024
+# Frames a socket may send: a UI sends a few a minute; a runaway or hostile page is held
+# to this pace (with room for a burst) so it cannot monopolise the database or Ollama.
+FRAME_RATE = 100.0
+FRAME_BURST = 200
+# A dropped frame this small is parsed anyway, to name its request_id in the error.
+_PEEK_BYTES = 64 * 1024
+
+
+class TokenBucket:
+    """`rate` tokens a second, at most `burst` saved up; `take()` spends one if it can."""
+
+    def __init__(
+        self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("rate must be positive and burst at least 1")
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._tokens = float(burst)
+        self._last = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.rate)
+        self._last = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
 
 
 class SocketRegistry:
@@ -44,16 +79,29 @@ class SocketRegistry:
 class ClientSocket:
     """One open WebSocket: sends are serialised, a closed socket is noticed once."""
 
-    def __init__(self, ws: Any, services: Any, registry: SocketRegistry | None = None) -> None:
+    def __init__(
+        self,
+        ws: Any,
+        services: Any,
+        registry: SocketRegistry | None = None,
+        *,
+        frame_rate: float = FRAME_RATE,
+        frame_burst: int = FRAME_BURST,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ws = ws
         self.services = services
         self.registry = registry if registry is not None else SocketRegistry()
         self.open = True
         self.wanted_prefixes: set[str] = {"status"}
+        self.on_close: list[Callable[[], None]] = []  # feature modules' cleanups
         self._send_lock = threading.Lock()
+        self._frames = TokenBucket(frame_rate, frame_burst, clock=clock)
+        self._follow_lock = threading.Lock()
+        self._followed: set[str] = set()
 
     def send(self, frame: dict[str, Any]) -> bool:
-        text = json.dumps(frame, ensure_ascii=False)
+        text = _dumps(frame)
         with self._send_lock:
             if not self.open:
                 return False
@@ -80,8 +128,15 @@ class ClientSocket:
             self.open = False
             self.registry.discard(self)
             unsubscribe()
+            for cleanup in self.on_close:
+                cleanup()
 
     def handle(self, raw: str | bytes) -> None:
+        if not self._frames.take():
+            # Over its rate a socket loses the frame, never the connection.
+            message = "Too many messages at once: this one was dropped. Try again in a moment."
+            self._send_error(_peek(raw), "rate_limited", message)
+            return
         frame: Any = None
         try:
             frame = _parse(raw)
@@ -106,7 +161,14 @@ class ClientSocket:
         self.send(error)
 
     def follow(self, reply: Reply) -> None:
-        """Send the reply's frames from a thread of their own; the reply outlives the socket."""
+        """Send the reply's frames from a thread of their own; the reply outlives the socket.
+
+        Once per reply, however many ways the socket asked for it (sent it, watches it).
+        """
+        with self._follow_lock:
+            if reply.message_id in self._followed:
+                return
+            self._followed.add(reply.message_id)
         thread = threading.Thread(
             target=self._pump, args=(reply,), daemon=True, name=f"pump-{reply.message_id[:8]}"
         )
@@ -131,8 +193,29 @@ def _parse(raw: str | bytes) -> dict[str, Any]:
         raise BadRequest("The frame is too large", code="content_too_large")
     try:
         frame = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # deep nesting: RecursionError
         raise BadRequest("The frame is not valid JSON", code="invalid_json") from exc
     if not isinstance(frame, dict):
         raise BadRequest("A frame must be a JSON object", code="invalid_json")
     return frame
+
+
+def _peek(raw: str | bytes) -> Any:
+    """The frame if it is small and valid JSON (to echo its request_id), else None."""
+    if len(raw) > _PEEK_BYTES:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _dumps(frame: dict[str, Any]) -> str:
+    """JSON for a text frame, which must be UTF-8: a lone surrogate (a client can send one
+    as "\\ud800" and have it echoed in an error) is escaped, or the socket would break."""
+    text = json.dumps(frame, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(frame)
+    return text

@@ -1,0 +1,90 @@
+"""Watching a conversation: a socket follows every reply streaming in it, whoever started it.
+
+`{"type": "conversation.watch", "conversation_id": ID}` is answered with
+`{"type": "conversation.watching", "conversation_id": ID, "streaming": [MESSAGE_ID, …]}`;
+from then on the socket gets the frames of every reply in that conversation: those
+already streaming (from their `start`, the text so far in one `chunk`) and those started
+later by any socket or window. `conversation.unwatch` stops following new replies. A
+reply is sent to a socket once, however many ways the socket asked for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from backend.errors import NotFound
+from backend.events import Event
+from backend.web.frames import field, handles
+
+# Published by the chat service once a reply is registered as in flight; the payload
+# carries the Reply itself (in-process only: no socket is ever sent this topic).
+REPLY_STARTED = "reply.started"
+_ATTR = "conversation_watcher"
+
+
+class Watcher:
+    """The conversations one socket watches, and its subscription to replies starting."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self._lock = threading.Lock()
+        self._conversations: set[str] = set()
+        unsubscribe = socket.services.bus.subscribe(
+            self._on_started, topics=(REPLY_STARTED,), name="watch"
+        )
+        socket.on_close.append(unsubscribe)
+
+    def add(self, conversation_id: str) -> None:
+        with self._lock:
+            self._conversations.add(conversation_id)
+
+    def discard(self, conversation_id: str) -> None:
+        with self._lock:
+            self._conversations.discard(conversation_id)
+
+    def _on_started(self, event: Event) -> None:
+        with self._lock:
+            watched = event.payload.get("conversation_id") in self._conversations
+        if watched and self.socket.open:
+            self.socket.follow(event.payload["reply"])
+
+
+def _watcher(socket: Any) -> Watcher:
+    # Frames of one socket are handled on its receive thread, one at a time: no race here.
+    watcher = getattr(socket, _ATTR, None)
+    if watcher is None:
+        watcher = Watcher(socket)
+        setattr(socket, _ATTR, watcher)
+    return watcher
+
+
+@handles("conversation.watch")
+def watch(socket: Any, frame: dict[str, Any]) -> None:
+    conversation_id = field(frame, "conversation_id", str)
+    # Ids are hex: anything else names no conversation (and a lone surrogate breaks SQLite).
+    if not conversation_id.isascii():
+        raise NotFound(f"No conversation {conversation_id!r}")
+    socket.services.store.get_conversation(conversation_id, with_messages=False)  # or NotFound
+    # Watch first, then list: a reply registered before the listing is in it, and one
+    # registered after it is published after the watch began. `follow` drops doubles.
+    _watcher(socket).add(conversation_id)
+    streaming = socket.services.chat.active(conversation_id)
+    socket.send(
+        {
+            "type": "conversation.watching",
+            "conversation_id": conversation_id,
+            "streaming": [reply.message_id for reply in streaming],
+        }
+    )
+    for reply in streaming:
+        socket.follow(reply)
+
+
+@handles("conversation.unwatch")
+def unwatch(socket: Any, frame: dict[str, Any]) -> None:
+    conversation_id = field(frame, "conversation_id", str)
+    watcher = getattr(socket, _ATTR, None)
+    if watcher is not None:
+        watcher.discard(conversation_id)
+    socket.send({"type": "conversation.unwatched", "conversation_id": conversation_id})
