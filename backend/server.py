@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 from flask import Flask
@@ -9,6 +10,15 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 
 class _QuietHandler(WSGIRequestHandler):
+    def setup(self) -> None:
+        super().setup()
+        # A WebSocket frame is a small write: with Nagle's algorithm on, one sent while the
+        # previous is unacknowledged waits for the client's delayed ACK (up to 40 ms).
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass  # not a TCP socket: nothing to tune
+
     # Request lines carry the token in their query string: never log them.
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass

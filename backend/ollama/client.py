@@ -6,11 +6,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any, Self
-
-import requests
-import urllib3
-from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+from typing import TYPE_CHECKING, Any, Self
 
 from backend.ollama.types import (
     ChatDone,
@@ -24,6 +20,12 @@ from backend.ollama.types import (
     ThinkingDelta,
 )
 
+if TYPE_CHECKING:
+    import requests
+
+# requests and urllib3 (~60 ms to import) load with the first request, in `_http.py`:
+# the app is ready to serve before it has talked to Ollama. Their exceptions are imported
+# where they are caught, which is after a request has loaded them.
 _CHUNK = 65536  # bytes per read: urllib3 still hands over each HTTP chunk as it arrives
 _local = threading.local()  # the stream whose request the current thread is making
 
@@ -68,37 +70,6 @@ def _attach_current(sock: socket.socket | None) -> None:
     abort = getattr(_local, "abort", None)
     if abort is not None and sock is not None:
         abort.attach(sock)
-
-
-class _HookedHTTPConnection(urllib3.connection.HTTPConnection):
-    """Hands its socket to the stream being opened on this thread (see `_Abort`)."""
-
-    def connect(self) -> None:
-        super().connect()
-        _attach_current(self.sock)
-
-    def request(self, *args: Any, **kwargs: Any) -> None:
-        _attach_current(self.sock)  # a reused keep-alive connection never calls connect()
-        super().request(*args, **kwargs)
-
-
-class _HookedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    connect = _HookedHTTPConnection.connect
-    request = _HookedHTTPConnection.request
-
-
-class _HTTPPool(urllib3.HTTPConnectionPool):
-    ConnectionCls = _HookedHTTPConnection
-
-
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
-    ConnectionCls = _HookedHTTPSConnection
-
-
-class _Adapter(requests.adapters.HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class _Stream:
@@ -163,13 +134,8 @@ class OllamaClient:
         self.connect_timeout = connect_timeout
         # The longest silence allowed, so never shorter than a cold model load.
         self.read_timeout = read_timeout
-        # One Session per client: its urllib3 pool is thread-safe and keeps connections
-        # alive between calls; Ollama sets no cookies, the Session's only shared state.
-        self._session = requests.Session()
-        self._session.trust_env = False  # a system proxy must not sit between us and Ollama
-        adapter = _Adapter(pool_connections=2, pool_maxsize=32)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._http: requests.Session | None = None  # made by the first request
+        self._http_lock = threading.Lock()
 
     def version(self, timeout: float | None = None) -> str:
         return str(self._get_json("GET", "/api/version", timeout=timeout).get("version", ""))
@@ -211,9 +177,26 @@ class OllamaClient:
         self._request("DELETE", "/api/delete", {"model": name}).close()
 
     def close(self) -> None:
-        self._session.close()
+        with self._http_lock:
+            session, self._http = self._http, None
+        if session is not None:
+            session.close()
 
     # Plumbing.
+    @property
+    def _session(self) -> requests.Session:
+        """One Session per client: its urllib3 pool is thread-safe and keeps connections
+        alive between calls; Ollama sets no cookies, the Session's only shared state."""
+        session = self._http
+        if session is None:
+            from backend.ollama._http import new_session
+
+            with self._http_lock:
+                if self._http is None:
+                    self._http = new_session()
+                session = self._http
+        return session
+
     def _request(
         self,
         method: str,
@@ -224,6 +207,8 @@ class OllamaClient:
         **kw: Any,
     ) -> requests.Response:
         """One request; connection failures and HTTP errors become typed errors."""
+        import requests
+
         limits = (timeout, timeout) if timeout else (self.connect_timeout, self.read_timeout)
         url = self.base_url + path
         try:
@@ -235,6 +220,8 @@ class OllamaClient:
         return response
 
     def _get_json(self, method: str, path: str, payload: Any = None, **kw: Any) -> dict:
+        import requests
+
         response = self._request(method, path, payload, **kw)
         try:
             body = response.json()
@@ -247,6 +234,9 @@ class OllamaClient:
         return body
 
     def _unavailable(self, exc: Exception, limits: tuple) -> OllamaUnavailable:
+        import requests
+        from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
         url, cause = self.base_url, _cause(exc)
         if isinstance(exc, requests.ConnectTimeout):
             return OllamaUnavailable(f"Ollama at {url} did not answer within {limits[0]:g} s")
@@ -258,6 +248,8 @@ class OllamaClient:
 
     def _stream_lines(self, path: str, payload: dict, abort: _Abort) -> Iterator[bytes]:
         """The NDJSON lines of a streamed answer, opened lazily on the first next()."""
+        import requests
+
         if abort.aborted:
             return
         _local.abort = abort  # the connection hooks hand this request's socket to `abort`
@@ -393,6 +385,8 @@ def _model(entry: dict) -> Model:
 
 def _http_error(response: requests.Response) -> OllamaError:
     """Ollama's `{"error": msg}` body (or the raw text) with the HTTP status."""
+    import requests
+
     try:
         text = response.text
     except requests.RequestException:
