@@ -56,6 +56,7 @@ def make_engine(path: Path) -> Engine:
     engine = create_engine(
         URL.create("sqlite", database=str(path)),
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,  # parameters are message text: never in errors or logs
     )
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)

@@ -171,6 +171,28 @@ def migrate(path: Path, migrations: Sequence[Migration] = MIGRATIONS) -> Migrati
         conn.close()
 
 
+# quick_check reads every page (~1 s per GB): at start-up for any database a person is
+# likely to have, and skipped above this size so start-up stays fast on huge archives.
+INTEGRITY_CHECK_MAX_BYTES = 256 * 1024 * 1024
+
+
+def _check_integrity(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged database before anything writes to it (so it stays as it was)."""
+    if path.stat().st_size > INTEGRITY_CHECK_MAX_BYTES:
+        log.info(
+            "integrity check skipped for %s: larger than %d bytes", path, INTEGRITY_CHECK_MAX_BYTES
+        )
+        return
+    problems = [row[0] for row in conn.execute("PRAGMA quick_check(1)")]
+    if problems != ["ok"]:
+        lines = [ln for ln in "\n".join(problems).splitlines() if ln and not ln.startswith("***")]
+        raise StoreError(
+            f"The database {path} is damaged ({lines[0] if lines else 'failed its check'}); "
+            "it was left as it is. "
+            "Restore it from a backup or move it aside to start afresh."
+        )
+
+
 def _migrate(
     conn: sqlite3.Connection, path: Path, migrations: Sequence[Migration]
 ) -> MigrationResult:
@@ -179,6 +201,8 @@ def _migrate(
     # before anything has been written to it.
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     has_data = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+    if has_data:
+        _check_integrity(conn, path)
     if version > len(migrations):
         raise StoreError(
             f"The database {path} has schema version {version}, newer than this app's "
