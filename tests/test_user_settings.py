@@ -95,7 +95,8 @@ def test_rest_reads_and_saves(api: Api, runtime, fake_ollama) -> None:
          "colour: unknown setting (known: ollama_url, default_model, theme, send_on_enter,"
          " font_size)"),
         ("[1]", "invalid_json", "The body must be a JSON object"),
-        ("nope", "invalid_json", "The body must be a JSON object"),
+        ("nope", "invalid_json",
+         "The body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),
     ],
 )  # fmt: skip
 def test_a_bad_change_is_400_naming_the_field_and_changes_nothing(

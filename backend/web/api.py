@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from backend import __version__
 from backend.errors import BadRequest
 from backend.export import conversation_markdown
+from backend.web.bodies import json_object
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -60,7 +61,7 @@ def list_conversations():
 
 @api.post("/conversations")
 def create_conversation():
-    fields = _conversation_fields(_json_body(allow_empty=True))
+    fields = _conversation_fields(json_object(allow_empty=True))
     services = _services()
     conversation = services.store.create_conversation(**fields)
     services.bus.publish("conversation.created", conversation)
@@ -74,7 +75,7 @@ def get_conversation(conversation_id: str):
 
 @api.patch("/conversations/<conversation_id>")
 def update_conversation(conversation_id: str):
-    fields = _conversation_fields(_json_body())
+    fields = _conversation_fields(json_object())
     services = _services()
     conversation = services.store.update_conversation(conversation_id, **fields)
     services.bus.publish("conversation.updated", conversation)
@@ -108,15 +109,6 @@ def export_conversation(conversation_id: str):
     return Response(
         body, mimetype=f"{mimetype}; charset=utf-8", headers={"Content-Disposition": disposition}
     )
-
-
-def _json_body(*, allow_empty: bool = False) -> dict[str, Any]:
-    if allow_empty and not request.get_data():
-        return {}
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object", code="invalid_json")
-    return body
 
 
 def _conversation_fields(body: dict[str, Any]) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from backend.errors import AppError, BadRequest
 from backend.single_instance import SHOW_TOPIC
+from backend.web.bodies import json_object
 
 app_api = Blueprint("app_api", __name__, url_prefix="/api/app")
 
@@ -18,9 +19,7 @@ class NoWindow(AppError):
 @app_api.post("/show")
 def show():
     """202 once the request is passed on; the window comes forward on its own thread."""
-    body = request.get_json(silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object", code="invalid_json")
+    body = json_object(allow_empty=True)
     new_chat = body.get("new_chat", False)
     if not isinstance(new_chat, bool):
         raise BadRequest("`new_chat` must be true or false", code="invalid_field")

@@ -5,7 +5,6 @@ One conversation's export stays `GET /api/conversations/ID/export` in api.py.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import chain
@@ -14,6 +13,7 @@ from flask import Blueprint, Response, current_app, request
 
 from backend.errors import AppError, BadRequest
 from backend.store import transfer
+from backend.web.bodies import parse_json
 
 data_api = Blueprint("data_api", __name__, url_prefix="/api")
 
@@ -57,22 +57,12 @@ def import_conversations():
     request.max_content_length = IMPORT_MAX_BYTES
     if (request.content_length or 0) > IMPORT_MAX_BYTES:
         raise ImportTooLarge(f"The file is larger than {IMPORT_MAX_BYTES // 2**20} MiB")
-    document = _parse(request.get_data(cache=False))
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise BadRequest("The body is empty: send the JSON of an export file", code="invalid_json")
+    document = parse_json(raw)
     services = current_app.extensions["cloudtolocalllm"]
     result = transfer.import_document(services.store, document)
     ids = [c["id"] for c in result["conversations"]]
     services.bus.publish("conversation.imported", {"ids": ids, "count": len(ids)})
     return result, 201
-
-
-def _parse(raw: bytes) -> object:
-    if not raw.strip():
-        raise BadRequest("The body is empty: send the JSON of an export file", code="invalid_json")
-    try:
-        return json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"The file is not valid JSON: {exc}", code="invalid_json") from exc
-
-
-def _no_constants(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in JSON")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
-from backend.errors import BadRequest
+from backend.web.bodies import json_object
 
 settings_api = Blueprint("settings_api", __name__, url_prefix="/api")
 
@@ -16,7 +16,5 @@ def get_settings():
 
 @settings_api.patch("/settings")
 def update_settings():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be a JSON object", code="invalid_json")
+    body = json_object()
     return current_app.extensions["cloudtolocalllm"].user_settings.update(body)

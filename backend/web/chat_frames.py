@@ -39,7 +39,7 @@ def ping(socket: Any, frame: dict[str, Any]) -> None:
 @handles("subscribe")
 def subscribe(socket: Any, frame: dict[str, Any]) -> None:
     names = field(frame, "events", list)
-    unknown = [name for name in names if name not in OPTIONAL_EVENTS]
+    unknown = [name for name in names if not isinstance(name, str) or name not in OPTIONAL_EVENTS]
     if unknown:
         raise BadRequest(f"Unknown event group(s): {unknown}", code="invalid_field")
     socket.wanted_prefixes.update(OPTIONAL_EVENTS[name] for name in names)

@@ -32,4 +32,14 @@ def field(frame: dict[str, Any], name: str, kind: type, *, optional: bool = Fals
         raise BadRequest(f"`{name}` is required", code="missing_field")
     if not isinstance(value, kind) or (kind in (int, float) and isinstance(value, bool)):
         raise BadRequest(f"`{name}` must be a {kind.__name__}", code="invalid_field")
+    if kind is str:
+        check_text(value, name)
     return value
+
+
+def check_text(value: str, name: str) -> None:
+    """JSON can carry lone surrogates ("\\ud800"), which are not text: refuse them here."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise BadRequest(f"`{name}` is not valid Unicode text", code="invalid_text") from exc
