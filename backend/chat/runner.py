@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.chat.context import ContextWindows, fit
+from backend.chat.progress import ProgressWriter
 from backend.chat.reply import Reply
 from backend.errors import AppError
-from backend.ollama import ChatDone, ContentDelta, OllamaClient, OllamaUnavailable, ThinkingDelta
+from backend.ollama import ChatDone, ContentDelta, OllamaClient, ThinkingDelta
+from backend.store import StoreError
 
 log = logging.getLogger("cloudtolocalllm.chat")
 
@@ -82,9 +84,7 @@ class ReplyRunner:
         return self._stream_and_store(reply)
 
     def _stream_and_store(self, reply: Reply) -> dict:
-        writer = _ProgressWriter(
-            self.store, reply.message_id, self._persist_interval_s, self._clock
-        )
+        writer = ProgressWriter(self.store, reply.message_id, self._persist_interval_s, self._clock)
         timer = ThinkingTimer(self._clock)
         done: ChatDone | None = None
         failure: AppError | None = None
@@ -111,12 +111,29 @@ class ReplyRunner:
     def _finalize(
         self,
         reply: Reply,
-        writer: _ProgressWriter,
+        writer: ProgressWriter,
         done: ChatDone | None,
         failure: AppError | None,
         thinking_ms: float | None,
     ) -> dict:
         content, _thinking = writer.text()
+        try:
+            return self._store_outcome(reply, writer, done, failure, thinking_ms, content)
+        except StoreError as exc:
+            # The disk is full or the database broke: the text so far (stored up to the last
+            # batch that could be) still reaches the UI, which must not lose what it shows.
+            log.error("reply %s could not be stored: %s", reply.message_id, exc.code)
+            return error_frame(reply, exc.code, exc.message, content)
+
+    def _store_outcome(
+        self,
+        reply: Reply,
+        writer: ProgressWriter,
+        done: ChatDone | None,
+        failure: AppError | None,
+        thinking_ms: float | None,
+        content: str,
+    ) -> dict:
         thought = {"thinking_ms": thinking_ms} if thinking_ms is not None else None
         if reply.cancel_requested.is_set():
             status = reply.stop_reason
@@ -128,6 +145,7 @@ class ReplyRunner:
         if failure is None and done is not None:
             stats = {**done.stats(), **(thought or {})}
             writer.store_final(status="complete", stats=stats)
+            log.info("reply %s complete: %d tokens", reply.message_id, done.eval_count)
             return {
                 "type": "complete",
                 "message_id": reply.message_id,
@@ -138,59 +156,11 @@ class ReplyRunner:
         if failure is None:  # the client raises for a stream without `done`; be safe anyway
             failure = AppError("Ollama ended the reply early", code="ollama_protocol_error")
         writer.store_final(status="error", error=failure.message, stats=thought)
-        log.warning("reply %s failed: %s (%s)", reply.message_id, failure.code, failure.message)
-        if (
-            isinstance(failure, OllamaUnavailable)
-            or getattr(failure, "status", 0) >= 500
-            or failure.code in ("ollama_stream_error", "ollama_protocol_error")
-        ):
+        log.warning("reply %s failed: %s", reply.message_id, failure.code)
+        if not isinstance(failure, StoreError):
+            # Any failure from Ollama (down, crashed, model deleted…): the monitor looks now.
             self._on_ollama_failure()
         return error_frame(reply, failure.code, failure.message, content)
-
-
-class _ProgressWriter:
-    """Accumulates a reply's text and stores it at most once per interval while it grows."""
-
-    def __init__(
-        self, store: Any, message_id: str, interval_s: float, clock: Callable[[], float]
-    ) -> None:
-        self.store, self.message_id = store, message_id
-        self.content: list[str] = []
-        self.thinking: list[str] = []
-        self._interval_s, self._clock = interval_s, clock
-        self._last_flush = clock()
-        self._flushed_parts = 0
-        self.writes = 0
-
-    def text(self) -> tuple[str, str]:
-        return "".join(self.content), "".join(self.thinking)
-
-    def maybe_flush(self) -> None:
-        now = self._clock()
-        if now - self._last_flush < self._interval_s:
-            return
-        self._last_flush = now
-        parts = len(self.content) + len(self.thinking)
-        if parts == self._flushed_parts:
-            return
-        self._flushed_parts = parts
-        content, thinking = self.text()
-        self.store.update_message(self.message_id, content=content, thinking=thinking or None)
-        self.writes += 1
-
-    def store_final(
-        self, *, status: str, error: str | None = None, stats: dict | None = None
-    ) -> None:
-        content, thinking = self.text()
-        self.store.update_message(
-            self.message_id,
-            content=content,
-            thinking=thinking or None,
-            status=status,
-            error=error,
-            stats=stats,
-        )
-        self.writes += 1
 
 
 def error_frame(reply: Reply, code: str, message: str, content: str = "") -> dict:

@@ -291,12 +291,41 @@ def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def _malformed(line: bytes) -> OllamaProtocolError:
-    return OllamaProtocolError(f"Ollama sent a line that is not a JSON object: {line[:80]!r}")
+    # The line may hold model output: say what is wrong with it, never what it says.
+    return OllamaProtocolError(
+        f"Ollama sent a broken line ({len(line)} bytes that are not a JSON object); "
+        "the reply was cut short"
+    )
+
+
+# json.loads' own C scanner, called without json.loads' per-call setup (encoding detection,
+# two whitespace regexes): half the cost of a token line. Shared like json's default decoder.
+_scan = json.JSONDecoder().scan_once
+
+
+def _loads(line: bytes) -> Any:
+    """Exactly `json.loads(line)`, at half the cost for a line that is one `{…}`.
+
+    A line starting with `{` is UTF-8 to json.loads too (its encoding sniffing only looks
+    for BOMs and NUL bytes), and one that also ends with `}` has no whitespace around the
+    object, so scanning from 0 to the very end is the whole of what json.loads would do.
+    Any other line, and any line that does not parse, goes to json.loads itself, which
+    returns or raises exactly as before.
+    """
+    if line[0] == 0x7B and line[-1] == 0x7D:
+        try:
+            text = line.decode("utf-8", "surrogatepass")  # as json.loads decodes bytes
+            obj, end = _scan(text, 0)
+            if end == len(text):
+                return obj
+        except (ValueError, StopIteration):
+            pass
+    return json.loads(line)
 
 
 def _decode(line: bytes) -> dict:
     try:
-        obj = json.loads(line)
+        obj = _loads(line)
     except ValueError as exc:
         raise _malformed(line) from exc
     if type(obj) is not dict:
@@ -305,11 +334,11 @@ def _decode(line: bytes) -> dict:
 
 
 def _chat_events(lines: Iterator[bytes], abort: _Abort) -> Iterator[ChatEvent]:
-    """The hot loop: json.loads and a few dict lookups per token, no helper calls."""
+    """The hot loop: one JSON parse and a few dict lookups per token."""
     try:
         for line in lines:
             try:
-                obj = json.loads(line)
+                obj = _loads(line)
             except ValueError as exc:
                 raise _malformed(line) from exc
             if type(obj) is not dict:

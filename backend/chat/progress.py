@@ -1,0 +1,97 @@
+"""A streaming reply's text, stored as it grows: at most once per interval, off its thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class ProgressWriter:
+    """Accumulates a reply's text and stores it at most once per interval while it grows.
+
+    The reply thread decides when to write, as before; the write itself runs on a thread
+    of its own. A write can take long for reasons that have nothing to do with the reply:
+    another writer holding SQLite's lock, a WAL checkpoint's fsync on a busy disk, the
+    search index merging segments. Tokens must not wait for any of that. While a write
+    runs, newer text replaces the text waiting, so writes never queue up. The final write
+    runs on the caller's thread once the write in flight has ended, so it is always the
+    last one. A failed progress write is raised on the reply thread at its next
+    `maybe_flush`, as if that thread had made it.
+    """
+
+    def __init__(
+        self, store: Any, message_id: str, interval_s: float, clock: Callable[[], float]
+    ) -> None:
+        self.store, self.message_id = store, message_id
+        self.content: list[str] = []
+        self.thinking: list[str] = []
+        self._interval_s, self._clock = interval_s, clock
+        self._last_flush = clock()
+        self._flushed_parts = 0
+        self.writes = 0
+        self._cond = threading.Condition()
+        self._pending: tuple[int, int] | None = None  # part counts of the text to store next
+        self._running = False  # a writer thread is alive
+        self._failure: BaseException | None = None
+
+    def text(self) -> tuple[str, str]:
+        return "".join(self.content), "".join(self.thinking)
+
+    def maybe_flush(self) -> None:
+        """Called after every delta: hands the text to a writer if the interval has passed."""
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+        now = self._clock()
+        if now - self._last_flush < self._interval_s:
+            return
+        self._last_flush = now
+        parts = len(self.content) + len(self.thinking)
+        if parts == self._flushed_parts:
+            return
+        self._flushed_parts = parts
+        with self._cond:
+            self._pending = (len(self.content), len(self.thinking))
+            if self._running:
+                return  # the running writer takes it when its write ends
+            self._running = True
+        name = f"persist-{self.message_id[:8]}"
+        threading.Thread(target=self._drain, name=name, daemon=True).start()
+
+    def store_final(
+        self, *, status: str, error: str | None = None, stats: dict | None = None
+    ) -> None:
+        with self._cond:
+            self._pending = None  # the final write stores all of it anyway
+            while self._running:
+                self._cond.wait()
+        content, thinking = self.text()
+        self.store.update_message(
+            self.message_id,
+            content=content,
+            thinking=thinking or None,
+            status=status,
+            error=error,
+            stats=stats,
+        )
+        self.writes += 1
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                counts, self._pending = self._pending, None
+                if counts is None:
+                    self._running = False
+                    self._cond.notify_all()
+                    return
+            # Slices of lists the reply thread appends to: atomic, and a consistent prefix.
+            content = "".join(self.content[: counts[0]])
+            thinking = "".join(self.thinking[: counts[1]])
+            try:
+                self.store.update_message(
+                    self.message_id, content=content, thinking=thinking or None
+                )
+                self.writes += 1
+            except BaseException as exc:  # the reply thread raises it and stops the reply
+                self._failure = exc
