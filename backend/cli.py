@@ -5,15 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from backend import __version__
 from backend.errors import AppError
 from backend.logs import setup_logging
+from backend.quit_signals import block_quit_signals, wait_for_quit_signal
 from backend.settings import (
     Settings,
     SettingsError,
@@ -142,10 +141,7 @@ def run(settings: Settings, lock: InstanceLock) -> int:
     """Start the backend and run the chosen mode until it is asked to stop."""
     from backend.runtime import Runtime  # heavy imports only once the arguments are good
 
-    if settings.mode == "desktop":
-        from backend.desktop.app import block_quit_signals
-
-        block_quit_signals()
+    block_quit_signals()  # before the first thread starts: see backend/quit_signals.py
 
     try:
         runtime = Runtime(settings)
@@ -223,16 +219,14 @@ def announce_ready(runtime) -> None:
 
 
 def run_headless(runtime, announce: Callable[[], None]) -> int:
-    stop = _stop_on_signals()
     runtime.start()
     announce()
-    stop.wait()
+    wait_for_quit_signal()
     runtime.stop()
     return 0
 
 
 def run_web(runtime, announce: Callable[[], None]) -> int:
-    stop = _stop_on_signals()
     runtime.start()
     # A second launch asks for the UI: open the page again, which brings the browser forward.
     runtime.services.bus.subscribe(
@@ -240,7 +234,7 @@ def run_web(runtime, announce: Callable[[], None]) -> int:
     )
     announce()
     _open_in_browser(runtime.page_url)
-    stop.wait()
+    wait_for_quit_signal()
     runtime.stop()
     return 0
 
@@ -250,17 +244,6 @@ def _open_in_browser(url: str) -> None:
 
     if not webbrowser.open(url):
         print(f"Open {url} in your browser", file=sys.stderr)
-
-
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-
-    def _handler(signum, frame) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _handler)
-    signal.signal(signal.SIGTERM, _handler)
-    return stop
 
 
 def _fail(message: str) -> int:

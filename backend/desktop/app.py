@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
 
 from backend.desktop.integration import app_icon_file
 from backend.events import Event
+from backend.quit_signals import wait_for_quit_signal
 from backend.runtime import Runtime
 from backend.single_instance import SHOW_TOPIC
 
 log = logging.getLogger("cloudtolocalllm.desktop")
 
 WINDOW_TITLE = "CloudToLocalLLM"
-QUIT_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def prepare_qt_environment() -> None:
@@ -31,7 +30,7 @@ def prepare_qt_environment() -> None:
 
 
 def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -> int:
-    """Run the window until the user quits; call `block_quit_signals()` before any thread."""
+    """Run the window until the user quits (signals blocked first: backend.quit_signals)."""
     prepare_qt_environment()
     import webview
 
@@ -64,15 +63,6 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
     )
     controller.shutdown()
     return 0
-
-
-def block_quit_signals() -> None:
-    """Block SIGINT/SIGTERM in this thread and every thread started after (Qt's included).
-
-    Qt's event loop would sit on a Python signal handler, so a thread of ours takes the
-    signals with sigwait instead; this must run before the first thread starts.
-    """
-    signal.pthread_sigmask(signal.SIG_BLOCK, QUIT_SIGNALS)
 
 
 class DesktopController:
@@ -126,7 +116,7 @@ class DesktopController:
         self.window.run_js("window.__app && window.__app.newChat()")
 
     def quit_on_signal(self) -> None:
-        signal.sigwait(QUIT_SIGNALS)
+        wait_for_quit_signal()
         log.info("quit requested by signal")
         self.quit()
 

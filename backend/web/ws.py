@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from simple_websocket import ConnectionClosed
+from wsproto.events import Ping
+from wsproto.utilities import LocalProtocolError
 
 from backend.chat import Reply
 from backend.errors import AppError, BadRequest
@@ -30,6 +32,8 @@ MAX_FRAME_BYTES = 8 * 1024 * 1024
 # to this pace (with room for a burst) so it cannot monopolise the database or Ollama.
 FRAME_RATE = 100.0
 FRAME_BURST = 200
+# Pings after connecting (seconds between them): see ClientSocket._release_early_frames.
+EARLY_PING_DELAYS_S = (0.05, 0.25, 1.0)
 # A dropped frame this small is parsed anyway, to name its request_id in the error.
 _PEEK_BYTES = 64 * 1024
 
@@ -114,6 +118,7 @@ class ClientSocket:
     def serve(self) -> None:
         """The receive loop; it stays in it until the client closes (or browsers lose frames)."""
         self.send({"type": "status", **self.services.monitor.status()})
+        threading.Thread(target=self._release_early_frames, name="ws-nudge", daemon=True).start()
         unsubscribe = self.services.bus.subscribe(self._on_event, name="websocket")
         self.registry.add(self)
         try:
@@ -130,6 +135,24 @@ class ClientSocket:
             unsubscribe()
             for cleanup in self.on_close:
                 cleanup()
+
+    def _release_early_frames(self) -> None:
+        """Send a few WebSocket pings just after connecting.
+
+        Some clients (simple-websocket 1.1 among them) leave a frame that arrives in the same
+        packet as the handshake's answer unread until more data comes: the `status` frame
+        sent on connect would wait there. A ping is invisible to the app's protocol and
+        makes such a client read what it has. Browsers answer it like any ping.
+        """
+        for delay in EARLY_PING_DELAYS_S:
+            time.sleep(delay)
+            with self._send_lock:
+                if not self.open:
+                    return
+                try:
+                    self.ws.sock.send(self.ws.ws.send(Ping()))
+                except (OSError, AttributeError, LocalProtocolError):
+                    return  # closed meanwhile, or not a simple-websocket server: no matter
 
     def handle(self, raw: str | bytes) -> None:
         if not self._frames.take():
