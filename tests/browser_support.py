@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -20,11 +18,24 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-ARTIFACTS = REPO / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 needs_chromium = pytest.mark.skipif(
     not shutil.which(CHROMIUM), reason="needs Debian's chromium (bash .ci/run installs it)"
 )
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium for a module's tests (one Playwright per process at a time: per module)."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"needs Debian's chromium at {CHROMIUM} (bash .ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def screenshot(page, name: str) -> Path:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.app_process import HeadlessApp
+from tests.browser_support import browser  # noqa: F401  (a fixture for every module)
 from tests.fake_ollama import FakeOllama
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -56,70 +51,14 @@ def runtime(fake_ollama, data_dir):
     rt.stop()
 
 
-class HeadlessApp:
-    """`cloudtolocalllm --headless` in a subprocess, with its ready line parsed."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.args = args
-        self.env = {**os.environ, **(env or {})}
-        self.proc: subprocess.Popen | None = None
-        self.ready: dict = {}
-
-    def start(self, timeout: float = 20.0) -> HeadlessApp:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "backend", "--headless", *self.args],
-            cwd=REPO,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + timeout
-        line = self.proc.stdout.readline()
-        if not line:
-            err = self.proc.stderr.read()
-            raise RuntimeError(f"app exited before ready (rc={self.proc.wait()}): {err}")
-        assert time.monotonic() < deadline
-        self.ready = json.loads(line)
-        return self
-
-    @property
-    def url(self) -> str:
-        return self.ready["url"]
-
-    @property
-    def token(self) -> str:
-        return self.ready["token"]
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://") + f"ws?token={self.token}"
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def stop(self, sig: int | None = None, timeout: float = 15.0) -> int:
-        import signal as _signal
-
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig or _signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-
-
 @pytest.fixture
 def headless_app(fake_ollama, data_dir):
     """A factory: start the app as a subprocess against the fake Ollama; stopped after."""
     started: list[HeadlessApp] = []
 
     def start(*extra: str, env: dict[str, str] | None = None) -> HeadlessApp:
-        app = HeadlessApp(
-            "--ollama-url", fake_ollama.url, "--data-dir", str(data_dir), *extra, env=env
-        ).start()
+        args = ["--ollama-url", fake_ollama.url, "--data-dir", str(data_dir), *extra]
+        app = HeadlessApp(args, data_dir, env).start()
         started.append(app)
         return app
 

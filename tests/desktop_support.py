@@ -13,7 +13,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import REPO
+from tests.app_process import REPO
 
 ARTIFACTS = REPO / "test-artifacts"
 

@@ -19,7 +19,7 @@ from backend.desktop.integration import (
     install_desktop_entry,
     uninstall_desktop_entry,
 )
-from tests.conftest import REPO
+from tests.app_process import REPO
 
 ICONS = REPO / "packaging" / "icons"
 ESCAPES = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}  # a key file's string escapes

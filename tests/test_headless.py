@@ -8,7 +8,7 @@ import sys
 
 import requests
 
-from tests.conftest import REPO
+from tests.app_process import REPO, HeadlessApp
 from tests.fake_ollama import DEFAULT_TOKENS
 from tests.wsclient import WsClient
 
@@ -34,7 +34,7 @@ def test_ready_line_is_the_only_stdout_and_sigterm_exits_0(headless_app):
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert app.stop() == 0
     assert app.proc.stdout.read() == ""
-    assert ready["token"] not in app.proc.stderr.read()
+    assert ready["token"] not in app.stderr()
 
 
 def test_a_conversation_streams_and_survives_a_restart(headless_app):
@@ -103,10 +103,8 @@ def test_sigterm_mid_reply_saves_the_text_so_far(headless_app, fake_ollama):
 
 
 def test_ollama_host_env_is_read_like_ollama(fake_ollama, data_dir):
-    from tests.conftest import HeadlessApp
-
     env = {"OLLAMA_HOST": f"127.0.0.1:{fake_ollama.port}"}
-    app = HeadlessApp("--data-dir", str(data_dir), env=env).start()
+    app = HeadlessApp(["--data-dir", str(data_dir)], data_dir, env).start()
     try:
         status = requests.get(app.url + "api/status", headers=app.headers(), timeout=5).json()
         assert status["endpoint"] == fake_ollama.url

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from backend import __version__
-from tests.conftest import REPO
+from tests.app_process import REPO
 from tests.desktop_support import Xvfb, have_desktop_tools
 from tests.fake_ollama import DEFAULT_TOKENS
 from tests.wsclient import WsClient

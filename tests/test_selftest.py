@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from backend.selftest import _references, run_self_test
-from tests.conftest import REPO
+from tests.app_process import REPO
 
 
 @pytest.fixture(autouse=True)

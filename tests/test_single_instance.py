@@ -25,7 +25,7 @@ from backend.single_instance import (
     ask_to_show,
     claim_or_find,
 )
-from tests.conftest import REPO
+from tests.app_process import REPO
 from tests.desktop_support import DesktopApp, Xvfb, have_desktop_tools
 
 HOLDER = textwrap.dedent(

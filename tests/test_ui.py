@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium, open_app, screenshot
+from tests.browser_support import needs_chromium, open_app, screenshot
 
 pytestmark = [pytest.mark.browser, needs_chromium]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_a_message_streams_in_and_survives_a_reload(browser, runtime, fake_ollama):

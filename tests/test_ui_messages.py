@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, needs_chromium, screenshot
+from tests.browser_support import needs_chromium, screenshot
 from tests.fake_ollama import STREAM_ERROR
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 MODEL = "llama3.2:latest"
 REPLY = "[data-testid=message][data-role=assistant]"
 USER = "[data-testid=message][data-role=user]"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, runtime, *, dark: bool = False, clipboard: bool = False):

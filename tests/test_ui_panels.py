@@ -10,9 +10,9 @@ import time
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.browser_support import ARTIFACTS, needs_chromium
 from tests.fake_ollama import FakeOllama
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -47,14 +47,6 @@ EXPORT = {
         },
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def api(runtime, method: str, path: str, **kwargs) -> requests.Response:

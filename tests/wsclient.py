@@ -9,12 +9,22 @@ from typing import Any
 import simple_websocket
 
 
+class _Client(simple_websocket.Client):
+    def handshake(self) -> None:
+        super().handshake()
+        # simple-websocket 1.1 stops reading at the handshake's answer: a frame that came in
+        # the same packet (the server's first `status`) would wait in wsproto until more
+        # data arrives. Hand it over now, before the reader thread starts.
+        self.connected = self._handle_events() and self.connected
+
+
 class WsClient:
     def __init__(self, url: str, **kwargs: Any) -> None:
-        self.ws = simple_websocket.Client.connect(url, **kwargs)
+        self.ws = _Client.connect(url, **kwargs)
 
-    def send(self, frame: dict[str, Any] | str) -> None:
-        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+    def send(self, frame: dict[str, Any] | str | bytes) -> None:
+        """A dict as JSON; text as a text frame, bytes as a binary frame, as given."""
+        self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
 
     def recv(self, timeout: float = 10.0, *, skip: tuple[str, ...] = ("status",)) -> dict:
         """The next frame, passing over those types (status frames come at any moment)."""

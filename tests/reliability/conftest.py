@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_ollama import FakeOllama
 from tests.reliability.support import App, ColdLoad, Mounts
 
@@ -89,16 +88,8 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    """Per module: one Playwright at a time per process, and other modules start theirs."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Debian's Chromium is not installed ({CHROMIUM})")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser):
+    return browser
 
 
 @pytest.fixture

@@ -6,13 +6,8 @@ loopback socket, SIGKILL, tmpfs and read-only mounts (always undone), Debian's C
 
 from __future__ import annotations
 
-import json
-import os
-import select
-import signal
 import sqlite3
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -20,10 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
-import simple_websocket
 
-from tests.conftest import REPO
+from tests.app_process import HeadlessApp
 from tests.fake_ollama import FakeOllama
 from tests.wsclient import WsClient
 
@@ -31,118 +24,8 @@ MODEL = "llama3.2"
 FINAL_TYPES = ("complete", "cancelled", "error")
 
 
-class _Client(simple_websocket.Client):
-    def handshake(self) -> None:
-        super().handshake()
-        # simple-websocket 1.1 stops reading at the handshake's answer: a frame that came in
-        # the same packet (the server's first `status`) would wait in wsproto until more
-        # data arrives. Hand it over now, before the reader thread starts.
-        self.connected = self._handle_events() and self.connected
-
-
-class Ws(WsClient):
-    """tests.wsclient's client on a handshake that loses no early frame."""
-
-    def __init__(self, url: str, **kwargs: Any) -> None:
-        self.ws = _Client.connect(url, **kwargs)
-
-    def send(self, frame: dict[str, Any] | str | bytes) -> None:
-        """A dict as JSON; text as a text frame, bytes as a binary frame, as given."""
-        self.ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
-
-
-class App:
-    """`cloudtolocalllm --headless` in a subprocess, stderr to a file (a full pipe would
-    block the app), with its ready line parsed."""
-
-    def __init__(self, args: list[str], data_dir: Path, env: dict[str, str] | None = None):
-        self.args, self.data_dir = args, data_dir
-        self.env = {**os.environ, **(env or {})}
-        self.stderr_path = data_dir.parent / f"stderr-{uuid.uuid4().hex[:8]}.txt"
-        self.proc: subprocess.Popen | None = None
-        self.ready: dict[str, Any] = {}
-
-    def start(self, timeout: float = 20.0) -> App:
-        with open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "backend", "--headless", *self.args],
-                cwd=REPO,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-            )
-        readable, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if readable else ""
-        if not line:
-            self.kill9()
-            raise RuntimeError(f"app not ready (rc={self.proc.returncode}): {self.stderr()}")
-        self.ready = json.loads(line)
-        return self
-
-    @property
-    def url(self) -> str:
-        return self.ready["url"]
-
-    @property
-    def token(self) -> str:
-        return self.ready["token"]
-
-    @property
-    def port(self) -> int:
-        return self.ready["port"]
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://") + f"ws?token={self.token}"
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {**self.headers(), **kwargs.pop("headers", {})}
-        return requests.request(
-            method, self.url + path.lstrip("/"), headers=headers, timeout=10, **kwargs
-        )
-
-    def get(self, path: str) -> Any:
-        response = self.request("GET", path)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def conversation(self, conversation_id: str) -> dict[str, Any]:
-        return self.get(f"api/conversations/{conversation_id}")
-
-    def ws(self, **kwargs: Any) -> Ws:
-        client = Ws(self.ws_url, **kwargs)
-        assert client.recv(skip=())["type"] == "status"
-        return client
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text(errors="replace") if self.stderr_path.exists() else ""
-
-    def logs(self) -> str:
-        return "".join(p.read_text(errors="replace") for p in (self.data_dir / "logs").glob("*"))
-
-    @property
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill9(self) -> None:
-        """SIGKILL: no handler runs, nothing is flushed, as in a crash or a power cut."""
-        if self.alive:
-            os.kill(self.proc.pid, signal.SIGKILL)
-        if self.proc is not None:
-            self.proc.wait(10)
-
-    def stop(self, timeout: float = 15.0) -> int:
-        if not self.alive:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            self.kill9()
+App = HeadlessApp  # the suite's name for it
+Ws = WsClient
 
 
 def chat_send(

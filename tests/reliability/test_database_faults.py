@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from backend.store.migrations import LATEST_VERSION, m001_initial
-from tests.conftest import REPO
+from tests.app_process import REPO
 from tests.fake_ollama import DEFAULT_TOKENS
 from tests.reliability.support import (
     chat_send,
