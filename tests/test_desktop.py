@@ -53,3 +53,5 @@ def test_window_opens_connects_and_quits_cleanly(screen, fake_ollama, data_dir, 
     with Store(data_dir / "cloudtolocalllm.db") as store:
         reply = store.get_message(message_id)
     assert reply["status"] == "interrupted" and reply["content"].startswith("The sky")
+    # The window's geometry is remembered for the next launch.
+    assert (data_dir / "window.json").is_file()

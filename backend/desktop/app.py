@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from backend.desktop import geometry
 from backend.desktop.integration import app_icon_file
 from backend.events import Event
 from backend.quit_signals import wait_for_quit_signal
@@ -35,15 +36,23 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
     import webview
 
     runtime.start()
+    data_dir = runtime.settings.data_dir
+    remembered = geometry.load(data_dir)
     window = webview.create_window(
         WINDOW_TITLE,
         runtime.page_url,
-        width=1120,
-        height=760,
-        min_size=(640, 480),
+        width=remembered.width,
+        height=remembered.height,
+        x=remembered.x,
+        y=remembered.y,
+        min_size=(geometry.MIN_WIDTH, geometry.MIN_HEIGHT),
         background_color="#1e1f22" if _prefers_dark() else "#ffffff",
     )
     controller = DesktopController(runtime, window)
+    controller.geometry = remembered
+    window.events.resized += controller.on_resized
+    window.events.moved += controller.on_moved
+    window.events.shown += controller.on_shown
     # Before announcing: from then on a second launch may ask for the window.
     runtime.services.bus.subscribe(controller.on_show_request, topics=(SHOW_TOPIC,), name="window")
     announce()
@@ -61,6 +70,7 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
         storage_path=str(runtime.settings.data_dir / "webview"),
         icon=str(icon) if icon else None,
     )
+    geometry.save(data_dir, controller.geometry)
     controller.shutdown()
     return 0
 
@@ -72,6 +82,7 @@ class DesktopController:
         self.runtime = runtime
         self.window = window
         self.tray = None
+        self.geometry = geometry.Geometry()
         self.quitting = threading.Event()
 
     def start_tray(self) -> None:
@@ -89,6 +100,19 @@ class DesktopController:
         tray = Tray(services.bus, actions, services.monitor.status())
         if tray.start():
             self.tray = tray
+
+    def on_resized(self, width: int, height: int) -> None:
+        self.geometry.width, self.geometry.height = width, height
+
+    def on_moved(self, x: int, y: int) -> None:
+        self.geometry.x, self.geometry.y = x, y
+
+    def on_shown(self) -> None:
+        """The window's title follows the page's (the open conversation's title)."""
+        native = getattr(self.window, "native", None)
+        view = getattr(native, "webview", None)  # Qt: the QWebEngineView in the window
+        if view is not None and hasattr(view, "titleChanged"):
+            view.titleChanged.connect(native.setWindowTitle)
 
     def on_closing(self) -> bool:
         """Closing the window hides it to the tray when there is one; else the app quits."""
