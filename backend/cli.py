@@ -22,7 +22,6 @@ from backend.settings import (
     prepare_data_dir,
 )
 from backend.single_instance import (
-    SHOW_TOPIC,
     HandOverError,
     InstanceInfo,
     InstanceLock,
@@ -158,6 +157,8 @@ def run(settings: Settings, lock: InstanceLock) -> int:
     if settings.mode == "headless":
         return run_headless(runtime, announce)
     if settings.mode == "web":
+        from backend.desktop.browser import run_web
+
         return run_web(runtime, announce)
     from backend.desktop.app import run_desktop
 
@@ -224,26 +225,6 @@ def run_headless(runtime, announce: Callable[[], None]) -> int:
     wait_for_quit_signal()
     runtime.stop()
     return 0
-
-
-def run_web(runtime, announce: Callable[[], None]) -> int:
-    runtime.start()
-    # A second launch asks for the UI: open the page again, which brings the browser forward.
-    runtime.services.bus.subscribe(
-        lambda _event: _open_in_browser(runtime.page_url), topics=(SHOW_TOPIC,), name="browser"
-    )
-    announce()
-    _open_in_browser(runtime.page_url)
-    wait_for_quit_signal()
-    runtime.stop()
-    return 0
-
-
-def _open_in_browser(url: str) -> None:
-    import webbrowser
-
-    if not webbrowser.open(url):
-        print(f"Open {url} in your browser", file=sys.stderr)
 
 
 def _fail(message: str) -> int:

@@ -68,3 +68,23 @@ def test_the_pill_counts_down_while_ollama_is_away_and_recovers(browser, runtime
     pill.click()  # "Retry now"
     expect(pill).to_have_attribute("data-state", "connected", timeout=10_000)
     page.context.close()
+
+
+def test_hash_new_opens_a_new_chat_instead_of_the_last_one(browser, runtime):
+    page = open_app(browser, runtime)
+    box = page.get_by_test_id("composer-input")
+    box.fill("Remember me")
+    box.press("Enter")
+    reply = page.locator("[data-testid=message][data-role=assistant]").last
+    expect(reply).to_have_attribute("data-status", "complete", timeout=15_000)
+    again = page.context.new_page()  # same storage: it remembers the conversation
+    again.goto(f"{runtime.url}?token={runtime.token}")
+    again.wait_for_selector("body[data-ready=true]", state="attached")
+    expect(again.get_by_test_id("message")).to_have_count(2)
+    fresh = page.context.new_page()
+    fresh.goto(f"{runtime.url}?token={runtime.token}#new")
+    fresh.wait_for_selector("body[data-ready=true]", state="attached")
+    expect(fresh.get_by_test_id("message")).to_have_count(0)
+    expect(fresh.get_by_test_id("conversation-item")).to_have_count(1)
+    assert "#new" not in fresh.url
+    page.context.close()

@@ -86,20 +86,11 @@ class DesktopController:
         self.quitting = threading.Event()
 
     def start_tray(self) -> None:
-        from backend.desktop.platform_open import open_path
-        from backend.desktop.tray import Tray, TrayActions
+        from backend.desktop.app_tray import start_app_tray
 
-        services = self.runtime.services
-        actions = TrayActions(
-            open_window=self.show,
-            new_chat=self.new_chat,
-            reconnect=services.monitor.request_check,
-            open_data_folder=lambda: open_path(self.runtime.settings.data_dir),
-            quit=self.quit,
+        self.tray = start_app_tray(
+            self.runtime, open_window=self.show, new_chat=self.new_chat, quit=self.quit
         )
-        tray = Tray(services.bus, actions, services.monitor.status())
-        if tray.start():
-            self.tray = tray
 
     def on_resized(self, width: int, height: int) -> None:
         self.geometry.width, self.geometry.height = width, height

@@ -283,7 +283,10 @@ async function start() {
     .catch(() => {}); // the copy kept in localStorage stays applied
   await Promise.all([sidebar.refresh(), models.refresh(), status, prefs]);
   // Only reopen a conversation that still exists (it may have been deleted elsewhere).
-  const remembered = load("conversation", null);
+  // `#new` (the tray's "New chat" in web mode) opens a new chat instead of the last one.
+  const wantsNew = location.hash === "#new";
+  if (wantsNew) history.replaceState(null, "", location.pathname + location.search);
+  const remembered = wantsNew ? null : load("conversation", null);
   const exists = ui.conversations.some((c) => c.id === remembered);
   if (!exists || !(await chat.open(remembered))) await chat.open(null);
   composer.focus();

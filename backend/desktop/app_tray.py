@@ -1,0 +1,29 @@
+"""The tray as both desktop and web mode use it: the app's quick actions on its icon."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from backend.desktop.platform_open import open_path
+from backend.desktop.tray import Tray, TrayActions
+from backend.runtime import Runtime
+
+
+def start_app_tray(
+    runtime: Runtime,
+    *,
+    open_window: Callable[[], None],
+    new_chat: Callable[[], None],
+    quit: Callable[[], None],
+) -> Tray | None:
+    """The tray, following the connection monitor; None where no tray can be shown."""
+    services = runtime.services
+    actions = TrayActions(
+        open_window=open_window,
+        new_chat=new_chat,
+        reconnect=services.monitor.request_check,
+        open_data_folder=lambda: open_path(runtime.settings.data_dir),
+        quit=quit,
+    )
+    tray = Tray(services.bus, actions, services.monitor.status())
+    return tray if tray.start() else None
