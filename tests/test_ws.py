@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
 import simple_websocket
 
@@ -178,3 +181,37 @@ def test_conversation_events_come_only_when_asked_for(ws, runtime):
     assert created["title"] == "second"
     ws.send({"type": "subscribe", "events": ["everything"]})
     assert ws.recv_until(lambda f: f["type"] == "error")[-1]["code"] == "invalid_field"
+
+
+class _SlowFirstRead:
+    """A socket whose first read waits, so the handshake's answer and the first frame
+    arrive together, as they do on a busy machine."""
+
+    def __init__(self, sock):
+        self._sock, self._first = sock, True
+
+    def recv(self, size):
+        if self._first:
+            self._first = False
+            time.sleep(0.3)
+        return self._sock.recv(size)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
+class _SlowClient(simple_websocket.Client):
+    def handshake(self):
+        self.sock = _SlowFirstRead(self.sock)
+        super().handshake()
+
+
+def test_a_client_that_reads_late_still_gets_the_first_status_frame(runtime):
+    # simple-websocket leaves a frame that came with the handshake's answer unread until
+    # more data arrives; the server's unsolicited pongs after connecting bring it out.
+    client = _SlowClient.connect(ws_url(runtime))
+    try:
+        frame = client.receive(timeout=5)
+        assert frame is not None and json.loads(frame)["type"] == "status"
+    finally:
+        client.close()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from simple_websocket import ConnectionClosed
-from wsproto.events import Ping
+from wsproto.events import Pong
 from wsproto.utilities import LocalProtocolError
 
 from backend.chat import Reply
@@ -32,8 +32,8 @@ MAX_FRAME_BYTES = 8 * 1024 * 1024
 # to this pace (with room for a burst) so it cannot monopolise the database or Ollama.
 FRAME_RATE = 100.0
 FRAME_BURST = 200
-# Pings after connecting (seconds between them): see ClientSocket._release_early_frames.
-EARLY_PING_DELAYS_S = (0.05, 0.25, 1.0)
+# Pongs after connecting (seconds between them): see ClientSocket._release_early_frames.
+EARLY_PONG_DELAYS_S = (0.05, 0.25, 1.0)
 # A dropped frame this small is parsed anyway, to name its request_id in the error.
 _PEEK_BYTES = 64 * 1024
 
@@ -137,20 +137,22 @@ class ClientSocket:
                 cleanup()
 
     def _release_early_frames(self) -> None:
-        """Send a few WebSocket pings just after connecting.
+        """Send a few unsolicited WebSocket pongs just after connecting.
 
         Some clients (simple-websocket 1.1 among them) leave a frame that arrives in the same
         packet as the handshake's answer unread until more data comes: the `status` frame
-        sent on connect would wait there. A ping is invisible to the app's protocol and
-        makes such a client read what it has. Browsers answer it like any ping.
+        sent on connect would wait there. An unsolicited pong (RFC 6455 5.5.3: a one-way
+        heartbeat) is invisible to the app's protocol and makes such a client read what it
+        has; unlike a ping it asks for no answer, so it never makes a client write while it
+        may be in the middle of sending a large frame of its own.
         """
-        for delay in EARLY_PING_DELAYS_S:
+        for delay in EARLY_PONG_DELAYS_S:
             time.sleep(delay)
             with self._send_lock:
                 if not self.open:
                     return
                 try:
-                    self.ws.sock.send(self.ws.ws.send(Ping()))
+                    self.ws.sock.send(self.ws.ws.send(Pong()))
                 except (OSError, AttributeError, LocalProtocolError):
                     return  # closed meanwhile, or not a simple-websocket server: no matter
 
