@@ -90,19 +90,29 @@ class ReplyRunner:
         failure: AppError | None = None
         try:
             with reply.stream as stream:
-                for event in stream:
+                # A network read at a time: at full speed one holds dozens of tokens, and
+                # they go to the readers (one lock, one wake-up) and the writer together.
+                for events in stream.batches():
                     if reply.cancel_requested.is_set():
                         break
-                    if isinstance(event, ContentDelta):
-                        timer.content()
-                        reply.push(content=event.text)
-                        writer.content.append(event.text)
-                    elif isinstance(event, ThinkingDelta):
-                        timer.thinking()
-                        reply.push(thinking=event.text)
-                        writer.thinking.append(event.text)
-                    elif isinstance(event, ChatDone):
-                        done = event
+                    content: list[str] = []
+                    thinking: list[str] = []
+                    for event in events:
+                        if isinstance(event, ContentDelta):
+                            timer.content()
+                            content.append(event.text)
+                        elif isinstance(event, ThinkingDelta):
+                            timer.thinking()
+                            thinking.append(event.text)
+                        elif isinstance(event, ChatDone):
+                            done = event
+                    if content or thinking:
+                        text, thought = "".join(content), "".join(thinking)
+                        reply.push(content=text, thinking=thought)
+                        if text:
+                            writer.content.append(text)
+                        if thought:
+                            writer.thinking.append(thought)
                     writer.maybe_flush()
         except AppError as exc:
             failure = exc

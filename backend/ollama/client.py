@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 
+from backend.errors import AppError
 from backend.ollama.types import (
     ChatDone,
     ChatEvent,
@@ -72,6 +73,37 @@ def _attach_current(sock: socket.socket | None) -> None:
         abort.attach(sock)
 
 
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    pending = b""
+    for chunk in chunks:
+        if b"\n" not in chunk:
+            pending += chunk
+            continue
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def _line_batches(chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
+    """The complete, non-blank lines of each chunk read, as one list per read."""
+    pending = b""
+    for chunk in chunks:
+        if b"\n" not in chunk:
+            pending += chunk
+            continue
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        batch = [line for line in lines if line.strip()]
+        if batch:
+            yield batch
+    if pending.strip():
+        yield [pending]
+
+
 class _Stream:
     """An iterator over one streamed request; the request is made on the first next()."""
 
@@ -111,10 +143,32 @@ class _Stream:
 
 
 class ChatStream(_Stream):
-    """ChatEvents, one per NDJSON line. A line with no text (a tool call) yields nothing."""
+    """ChatEvents, one per NDJSON line. A line with no text (a tool call) yields nothing.
+
+    `batches()` hands out the same events one network read at a time: a fast stream brings
+    dozens of lines per read, and a consumer with a cost per call (a lock, a clock, a
+    store check) then pays it once per read instead of once per token.
+    """
+
+    def __init__(self, batches: Iterator[list[ChatEvent]], abort: _Abort) -> None:
+        super().__init__(batches, abort)
+        self._ready: list[ChatEvent] = []  # the current read's events not yet returned, reversed
 
     def __next__(self) -> ChatEvent:
-        return next(self._events)
+        while not self._ready:
+            self._ready = next(self._events)[::-1]
+        return self._ready.pop()
+
+    def batches(self) -> Iterator[list[ChatEvent]]:
+        """Lists of events, one per network read, in order; never an empty list."""
+        if self._ready:
+            ready, self._ready = self._ready[::-1], []
+            yield ready
+        yield from self._events
+
+    def close(self) -> None:
+        self._ready = []
+        super().close()
 
 
 class PullStream(_Stream):
@@ -165,8 +219,8 @@ class OllamaClient:
     ) -> ChatStream:
         payload = _chat_payload(model, messages, options, think, stream=True)
         abort = _Abort()
-        lines = self._stream_lines("/api/chat", payload, abort)
-        return ChatStream(_chat_events(lines, abort), abort)
+        batches = self._stream_lines("/api/chat", payload, abort, split=_line_batches)
+        return ChatStream(_chat_batches(batches, abort), abort)
 
     def pull(self, name: str) -> PullStream:
         abort = _Abort()
@@ -246,8 +300,15 @@ class OllamaClient:
             return OllamaUnavailable(f"Ollama isn't running at {url}")
         return OllamaUnavailable(f"The connection to Ollama at {url} was lost")
 
-    def _stream_lines(self, path: str, payload: dict, abort: _Abort) -> Iterator[bytes]:
-        """The NDJSON lines of a streamed answer, opened lazily on the first next()."""
+    def _stream_lines(
+        self,
+        path: str,
+        payload: dict,
+        abort: _Abort,
+        split: Callable[[Iterator[bytes]], Iterator[Any]] = _split_lines,
+    ) -> Iterator[Any]:
+        """The NDJSON lines of a streamed answer (as `split` groups them), opened lazily on
+        the first next()."""
         import requests
 
         if abort.aborted:
@@ -266,28 +327,13 @@ class OllamaClient:
         finally:
             _local.abort = None
         try:
-            yield from _split_lines(response.iter_content(_CHUNK))
+            yield from split(response.iter_content(_CHUNK))
         except requests.RequestException as exc:
             if not abort.aborted:
                 raise self._unavailable(exc, (self.connect_timeout, self.read_timeout)) from exc
         finally:
             abort.detach()
             response.close()
-
-
-def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    pending = b""
-    for chunk in chunks:
-        if b"\n" not in chunk:
-            pending += chunk
-            continue
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            if line.strip():
-                yield line
-    if pending.strip():
-        yield pending
 
 
 def _malformed(line: bytes) -> OllamaProtocolError:
@@ -333,31 +379,47 @@ def _decode(line: bytes) -> dict:
     return obj
 
 
-def _chat_events(lines: Iterator[bytes], abort: _Abort) -> Iterator[ChatEvent]:
-    """The hot loop: one JSON parse and a few dict lookups per token."""
+def _chat_batches(batches: Iterator[list[bytes]], abort: _Abort) -> Iterator[list[ChatEvent]]:
+    """The hot loop: one JSON parse and a few dict lookups per token, a list per read.
+
+    The events before a broken or error line come out before its error, as they would
+    one by one.
+    """
     try:
-        for line in lines:
-            try:
-                obj = _loads(line)
-            except ValueError as exc:
-                raise _malformed(line) from exc
-            if type(obj) is not dict:
-                raise _malformed(line)
-            if "error" in obj:
-                raise OllamaStreamError(str(obj["error"]))
-            message = obj.get("message")
-            if message:
-                if thinking := message.get("thinking"):
-                    yield ThinkingDelta(thinking)
-                if content := message.get("content"):
-                    yield ContentDelta(content)
-            if obj.get("done"):
-                yield _chat_done(obj)
-                return
+        for lines in batches:
+            events: list[ChatEvent] = []
+            failure: AppError | None = None
+            for line in lines:
+                try:
+                    obj = _loads(line)
+                except ValueError as exc:
+                    failure = _malformed(line)
+                    failure.__cause__ = exc
+                    break
+                if type(obj) is not dict:
+                    failure = _malformed(line)
+                    break
+                if "error" in obj:
+                    failure = OllamaStreamError(str(obj["error"]))
+                    break
+                message = obj.get("message")
+                if message:
+                    if thinking := message.get("thinking"):
+                        events.append(ThinkingDelta(thinking))
+                    if content := message.get("content"):
+                        events.append(ContentDelta(content))
+                if obj.get("done"):
+                    events.append(_chat_done(obj))
+                    yield events
+                    return
+            if events:
+                yield events
+            if failure is not None:
+                raise failure
         if not abort.aborted:
             raise OllamaProtocolError("Ollama's reply ended without its final (done) line")
     finally:
-        lines.close()  # type: ignore[attr-defined]
+        batches.close()  # type: ignore[attr-defined]
 
 
 def _pull_events(lines: Iterator[bytes], abort: _Abort) -> Iterator[dict[str, Any]]:
