@@ -406,8 +406,6 @@ def test_settings_of_a_new_chat_apply_from_its_first_message(browser, runtime, f
 
 
 def test_a_model_written_title_shows_up_live(browser, runtime, fake_ollama):
-    if runtime.services.chat.titles is None:
-        pytest.skip("automatic titles are not switched on in backend/services.py yet")
     fake_ollama.title_reply = "Blue Sky Physics"
     page = open_page(browser, runtime)
     ask(page, "Why is the sky blue?")
