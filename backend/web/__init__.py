@@ -17,6 +17,7 @@ from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
 from backend.web.api_settings import settings_api
 from backend.web.errors import register_error_handlers
+from backend.web.json_body import FastJSONProvider
 from backend.web.security import check_request, new_token
 from backend.web.ws import MAX_FRAME_BYTES, ClientSocket, SocketRegistry
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings, services: Any, *, token: str | None = None) -
     """Build the app; `app.config["TOKEN"]` is the per-launch secret the UI must present."""
     static = frontend_dir()
     app = Flask(__name__, static_folder=None)
+    app.json = FastJSONProvider(app)
     app.config.update(
         TOKEN=token or new_token(),
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
