@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -144,3 +145,17 @@ def test_corrupt_database_is_reported_and_left_alone(tmp_path):
     assert result.returncode != 0
     assert str(db) in result.stderr and "Traceback" not in result.stderr
     assert db.read_bytes() == b"this is not a database" * 100
+
+
+def test_the_ready_line_freezes_what_start_up_made(runtime, capsys):
+    import gc
+
+    from backend.cli import announce_ready
+
+    gc.unfreeze()
+    try:
+        announce_ready(runtime)
+        assert json.loads(capsys.readouterr().out)["event"] == "ready"
+        assert gc.get_freeze_count() > 10_000  # modules, mappers, routes
+    finally:
+        gc.unfreeze()
