@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 from backend import __version__
 from backend.errors import AppError
 from backend.logs import setup_logging
+from backend.memory import settle_after_start
 from backend.quit_signals import block_quit_signals, wait_for_quit_signal
 from backend.settings import (
     Settings,
@@ -218,10 +218,7 @@ def announce_ready(runtime) -> None:
     }
     sys.stdout.write(json.dumps(ready) + "\n")
     sys.stdout.flush()
-    # What start-up made (modules, ORM mappers, routes: ~100k objects) lives as long as
-    # the process. Frozen, a full collection no longer walks it all (~20 ms) in the middle
-    # of whichever request set it off: that pause was the p99 of every API call.
-    gc.freeze()
+    settle_after_start()
 
 
 def run_headless(runtime, announce: Callable[[], None]) -> int:

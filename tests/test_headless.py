@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from tests.app_process import REPO, HeadlessApp
@@ -159,3 +160,13 @@ def test_the_ready_line_freezes_what_start_up_made(runtime, capsys):
         assert gc.get_freeze_count() > 10_000  # modules, mappers, routes
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None,
+    reason="glibc only",
+)
+def test_malloc_arenas_are_capped_on_glibc():
+    from backend.memory import limit_malloc_arenas
+
+    assert limit_malloc_arenas() is True
