@@ -62,7 +62,9 @@ def m001_initial(conn: sqlite3.Connection) -> None:
 
 # Full-text search: two external-content FTS5 indexes (the text itself stays in its table)
 # kept in sync by triggers. `search.py` reinstalls the triggers if a later table rebuild
-# drops them, so these statements are shared with it.
+# drops them, so `SEARCH_TABLES` and `SEARCH_TRIGGERS` (the latest definitions) are shared
+# with it. Migrations are frozen: one that changes a trigger gets its own constant, and the
+# older constants stay as the older migrations ran them.
 SEARCH_TABLES = (
     """CREATE VIRTUAL TABLE search_titles USING fts5(
         title, content='conversations', content_rowid='rowid',
@@ -71,7 +73,7 @@ SEARCH_TABLES = (
         content, content='messages', content_rowid='rowid',
         tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
 )
-SEARCH_TRIGGERS = {
+_TITLE_TRIGGERS = {
     "search_titles_ai": """CREATE TRIGGER search_titles_ai AFTER INSERT ON conversations BEGIN
         INSERT INTO search_titles (rowid, title) VALUES (new.rowid, new.title); END""",
     "search_titles_ad": """CREATE TRIGGER search_titles_ad AFTER DELETE ON conversations BEGIN
@@ -82,19 +84,56 @@ SEARCH_TRIGGERS = {
         INSERT INTO search_titles (search_titles, rowid, title)
         VALUES ('delete', old.rowid, old.title);
         INSERT INTO search_titles (rowid, title) VALUES (new.rowid, new.title); END""",
+}
+# As m_full_text_search created them: every message indexed, re-indexed on every rewrite.
+_EVERY_MESSAGE_TRIGGERS = {
     "search_messages_ai": """CREATE TRIGGER search_messages_ai AFTER INSERT ON messages BEGIN
         INSERT INTO search_messages (rowid, content) VALUES (new.rowid, new.content); END""",
     "search_messages_ad": """CREATE TRIGGER search_messages_ad AFTER DELETE ON messages BEGIN
         INSERT INTO search_messages (search_messages, rowid, content)
         VALUES ('delete', old.rowid, old.content); END""",
-    # A streaming reply is rewritten ~4 times a second; its final write often repeats the
-    # last text, which the WHEN clause skips.
     "search_messages_au": """CREATE TRIGGER search_messages_au AFTER UPDATE OF content ON messages
         WHEN old.content IS NOT new.content BEGIN
         INSERT INTO search_messages (search_messages, rowid, content)
         VALUES ('delete', old.rowid, old.content);
         INSERT INTO search_messages (rowid, content) VALUES (new.rowid, new.content); END""",
 }
+# Since m_index_finished_messages: a message is in the index exactly while its status is
+# finished. A streaming reply is rewritten ~4 times a second, and re-indexing its whole
+# growing text each time made streaming cost quadratic in the reply's length; it is now
+# indexed once, when it gets its final status. The invariant matters: an external-content
+# 'delete' of values that were never indexed corrupts the index, so every path keeps it.
+_FINISHED = "NOT IN ('pending', 'streaming')"
+_FINISHED_MESSAGE_TRIGGERS = {
+    "search_messages_ai": f"""CREATE TRIGGER search_messages_ai AFTER INSERT ON messages
+        WHEN new.status {_FINISHED} BEGIN
+        INSERT INTO search_messages (rowid, content) VALUES (new.rowid, new.content); END""",
+    "search_messages_ad": f"""CREATE TRIGGER search_messages_ad AFTER DELETE ON messages
+        WHEN old.status {_FINISHED} BEGIN
+        INSERT INTO search_messages (search_messages, rowid, content)
+        VALUES ('delete', old.rowid, old.content); END""",
+    "search_messages_au": f"""CREATE TRIGGER search_messages_au
+        AFTER UPDATE OF content, status ON messages
+        WHEN old.content IS NOT new.content OR old.status IS NOT new.status BEGIN
+        INSERT INTO search_messages (search_messages, rowid, content)
+        SELECT 'delete', old.rowid, old.content WHERE old.status {_FINISHED};
+        INSERT INTO search_messages (rowid, content)
+        SELECT new.rowid, new.content WHERE new.status {_FINISHED}; END""",
+}
+SEARCH_TRIGGERS = {**_TITLE_TRIGGERS, **_FINISHED_MESSAGE_TRIGGERS}
+
+
+def rebuild_message_index(conn: sqlite3.Connection) -> None:
+    """Index exactly the finished messages, as the triggers keep it.
+
+    Not FTS5's 'rebuild', which indexes every row of the content table: a reply still
+    streaming would then be in the index, and its first rewrite would corrupt it.
+    """
+    conn.execute("INSERT INTO search_messages (search_messages) VALUES ('delete-all')")
+    conn.execute(
+        "INSERT INTO search_messages (rowid, content)"
+        f" SELECT rowid, content FROM messages WHERE status {_FINISHED}"
+    )
 
 
 def fts5_available(conn: sqlite3.Connection) -> bool:
@@ -112,7 +151,7 @@ def m_full_text_search(conn: sqlite3.Connection) -> None:
     if not fts5_available(conn):
         log.warning("this SQLite has no FTS5: search will scan text instead of an index")
         return
-    for statement in (*SEARCH_TABLES, *SEARCH_TRIGGERS.values()):
+    for statement in (*SEARCH_TABLES, *_TITLE_TRIGGERS.values(), *_EVERY_MESSAGE_TRIGGERS.values()):
         conn.execute(statement)
     for table in ("search_titles", "search_messages"):
         conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
@@ -146,7 +185,28 @@ def m_message_tree(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: tuple[Migration, ...] = (m001_initial, m_full_text_search, m_message_tree)
+def m_index_finished_messages(conn: sqlite3.Connection) -> None:
+    """Index a message once it is finished instead of at every rewrite while it streams.
+
+    The old message triggers go even without FTS5: a file that has the index tables but
+    no triggers gets them, and a rebuilt index, from `search.prepare` at open.
+    """
+    for name in _FINISHED_MESSAGE_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    if not fts5_available(conn) or "search_messages" not in names:
+        return
+    for statement in _FINISHED_MESSAGE_TRIGGERS.values():
+        conn.execute(statement)
+    rebuild_message_index(conn)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_initial,
+    m_full_text_search,
+    m_message_tree,
+    m_index_finished_messages,
+)
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -7,8 +7,9 @@ matching messages are counted, which keeps a query that matches nearly everythin
 the excerpt of a message match comes from the newest matching message.
 
 The index tables are external-content FTS5 tables keyed by the rowids of `conversations`
-and `messages`. A VACUUM may renumber those rowids: whoever adds one must rebuild the
-index after it (`INSERT INTO search_messages (search_messages) VALUES ('rebuild')`).
+and `messages`. Only finished messages are indexed (see `migrations.py`): a reply's text
+becomes searchable when it stops streaming. A VACUUM may renumber those rowids: whoever
+adds one must rebuild the index after it (`rebuild_index`).
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, exists, func, or_, select, text
+from sqlalchemy import Engine, and_, exists, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from backend.store.db import BUSY_TIMEOUT_MS
-from backend.store.migrations import SEARCH_TABLES, SEARCH_TRIGGERS, fts5_available
+from backend.store.migrations import (
+    SEARCH_TABLES,
+    SEARCH_TRIGGERS,
+    fts5_available,
+    rebuild_message_index,
+)
 from backend.store.models import Conversation, Message, conversation_dict
 from backend.store.search_text import Phrase, excerpt_html, highlight_html, parse_query
 from backend.store.validation import escape_like
@@ -32,6 +38,7 @@ from backend.store.validation import escape_like
 log = logging.getLogger(__name__)
 
 MESSAGE_HIT_CAP = 2000
+_UNFINISHED = ("pending", "streaming")  # models.UNFINISHED_SQL; the index skips these
 _INDEX_TABLES = ("search_titles", "search_messages")
 
 # Which engines can use the FTS5 index: decided at open by prepare(), else on first search.
@@ -102,10 +109,16 @@ def _repair(conn: sqlite3.Connection) -> bool:
             conn.execute(statement)
     for name in missing:
         conn.execute(SEARCH_TRIGGERS[name])
-    for table in _INDEX_TABLES:
-        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('rebuild')")
+    rebuild_index(conn)
     log.info("rebuilt the search index (%d trigger(s) were missing)", len(missing))
     return True
+
+
+def rebuild_index(conn: sqlite3.Connection) -> None:
+    """Rebuild both indexes from their tables (in the caller's transaction)."""
+    conn.execute("INSERT INTO search_titles (search_titles) VALUES ('rebuild')")
+    # Not 'rebuild' for messages: that would also index the replies still streaming.
+    rebuild_message_index(conn)
 
 
 def _index_usable(session: Session) -> bool:
@@ -201,10 +214,12 @@ def _load_conversations(session: Session, ids: list[str]) -> dict[str, Conversat
 
 def _like_search(session: Session, q: str, limit: int, offset: int) -> list[dict[str, Any]]:
     """The search before FTS5: one substring, ASCII case ignored, newest first; the
-    excerpt comes from the newest matching message, as with the index."""
+    excerpt comes from the newest matching message, and a reply still streaming is not
+    searched yet, as with the index."""
     pattern = "%" + escape_like(q) + "%"
     in_title = Conversation.title.like(pattern, escape="\\")
-    matching = Message.content.like(pattern, escape="\\")
+    finished = Message.status.not_in(_UNFINISHED)
+    matching = and_(Message.content.like(pattern, escape="\\"), finished)
     in_messages = exists().where(Message.conversation_id == Conversation.id, matching)
     stmt = (
         select(Conversation, _message_count(), in_title)
