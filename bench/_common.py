@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -172,9 +173,10 @@ class HeadlessApp:
         self.ready: dict[str, Any] = {}
         self.ready_s = float("nan")
         self._stderr = tempfile.TemporaryFile()
+        self._home: Path | None = None
 
     def start(self, timeout: float = 30.0) -> HeadlessApp:
-        home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+        home = self._home = Path(tempfile.mkdtemp(prefix="bench-home-"))
         cmd = [sys.executable, *self.python_flags, "-m", "backend", "--headless"]
         cmd += ["--ollama-url", self.ollama_url, "--data-dir", str(self.data_dir)]
         started = time.perf_counter()
@@ -185,6 +187,7 @@ class HeadlessApp:
         self.ready_s = time.perf_counter() - started
         if not line:
             self.proc.wait(timeout)
+            self.stop()  # removes the home: a failed start never reaches `__exit__`
             self._stderr.seek(0)
             raise RuntimeError(f"the app exited before ready: {self._stderr.read().decode()}")
         self.ready = json.loads(line)
@@ -218,6 +221,15 @@ class HeadlessApp:
         return self._stderr.read().decode(errors="replace")
 
     def stop(self, timeout: float = 15.0) -> int:
+        try:
+            return self._terminate(timeout)
+        finally:
+            # The per-start home (XDG dirs) is only the app's: remove it once the app is gone.
+            if self._home is not None:
+                shutil.rmtree(self._home, ignore_errors=True)
+                self._home = None
+
+    def _terminate(self, timeout: float) -> int:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
         self.proc.send_signal(signal.SIGTERM)

@@ -123,7 +123,7 @@ def results_rows(samples: dict[str, dict[str, Any]]) -> list[list[Any]]:
 
 def measure(args: Any) -> dict[str, Any]:
     path, ids, took = prepare(args)
-    rounds, per_round = (3, 5) if args.quick else (5, 10)
+    rounds, per_round = (3, 5) if args.quick else (5, 20)
     maker = TextMaker(seed=7)
     with Store(path) as store:
         in_process = sample(store_ops(store, ids, maker), rounds, per_round)
@@ -162,18 +162,26 @@ def report(results: dict[str, Any], quick: bool) -> None:
         results_rows(results["http"]),
     )
     rows = []
-    for kind, target in TARGETS_MS.items():
-        names = [n for n in results["http"] if n.split(":")[0] == kind]
-        worst = max(percentile(results["http"][n]["ms"], 99) for n in names)
-        rows.append(
-            [
-                f"{kind} p99 over HTTP (worst case)",
-                fmt(worst),
-                f"≤ {target} ms",
-                verdict(worst, target),
-            ]
-        )
-    table("Targets", ["figure", "measured ms", "target", "verdict"], rows)
+    for source, label in (("store", "Store call"), ("http", "over HTTP")):
+        for kind, target in TARGETS_MS.items():
+            names = [n for n in results[source] if n.split(":")[0] == kind]
+            p50 = max(percentile(results[source][n]["ms"], 50) for n in names)
+            p99 = max(percentile(results[source][n]["ms"], 99) for n in names)
+            rows.append(
+                [
+                    f"{kind}, {label} (worst query)",
+                    fmt(p50),
+                    verdict(p50, target),
+                    fmt(p99),
+                    verdict(p99, target),
+                    f"≤ {target} ms",
+                ]
+            )
+    table(
+        "Targets",
+        ["figure", "p50 ms", "verdict (p50)", "p99 ms", "verdict (p99)", "target"],
+        rows,
+    )
 
 
 def main() -> None:

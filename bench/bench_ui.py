@@ -4,14 +4,19 @@ reply every frame; then a 500-message conversation opened and scrolled.
 
     python bench/bench_ui.py            # 20,000 tokens (100 s at 200 tok/s), 500 messages
     python bench/bench_ui.py --quick    # 4,000 tokens, 200 messages
+    python bench/bench_ui.py --profile  # also where the app's main thread spent its time
 
 The reply comes from the fake Ollama through the real app (`--headless`) into the real
 page; a script injected before the page loads records long tasks (PerformanceObserver),
 animation frames, when each frame of the reply arrived, and when the final render painted.
+The naive peer runs in a browser of its own, fed the same tokens at the pace the app got
+them in the same run (its measured rate, in as many chunks), and is given the stream's
+time + 2 min to finish: its main thread can be busy for minutes at a time.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,7 @@ from _common import (
 )
 from _markdown import tokens as markdown_tokens
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from backend.store import Store
 from tests.fake_ollama import FakeOllama
@@ -46,6 +52,7 @@ CHROMIUM_ARGS = [
 INIT_JS = (Path(__file__).parent / "ui_probe.js").read_text()
 NAIVE_JS = (Path(__file__).parent / "ui_naive.js").read_text()
 LONG_CONVERSATION = "Benchmark: a long conversation"
+GRACE_MS = 120_000  # beyond the stream's own duration, before a run counts as never ending
 
 
 def seed(data_dir: Path, messages: int) -> None:
@@ -65,6 +72,7 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
     finishing = [d for t, d in run["longtasks"] if complete <= t <= painted]
     frames = [b - a for a, b in zip(run["frames"], run["frames"][1:], strict=False)]
     return {
+        "busy_ms": run["busy_ms"],
         "long_streaming": len(streaming),
         "long_streaming_max": max(streaming, default=0.0),
         "blocking_ms": sum(d - 50 for d in streaming),
@@ -77,6 +85,8 @@ def summary(run: dict[str, Any]) -> dict[str, Any]:
         "frame_max": max(frames, default=float("nan")),
         "chunks": run["chunks"],
         "seconds": (painted - start) / 1000,
+        "delivered_s": (run["lastChunk"] - start) / 1000,  # first to last chunk handled
+        "raw_longtasks": run["longtasks"],
     }
 
 
@@ -102,27 +112,72 @@ class Profiler:
         return sorted(((ms, key) for key, ms in self_ms.items()), reverse=True)[:n]
 
 
+class MainThread:
+    """The renderer's main thread as Chromium counts it (CDP `Performance` metrics)."""
+
+    def __init__(self, page: Page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
+
+    def busy_ms(self) -> float:
+        """Time spent in tasks since the page started: script, style, layout, paint, GC."""
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        return next(m["value"] for m in metrics if m["name"] == "TaskDuration") * 1000
+
+
+def open_app(browser: Any, url: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.add_init_script(INIT_JS)
+    page.goto(url)
+    page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=30_000)
+    page.wait_for_timeout(1000)  # the idle work after load (highlight.js grammars) is done
+    return page
+
+
 def stream_in_app(page: Page, fake: FakeOllama, toks: list[str], rate: float | None) -> dict:
     fake.tokens, fake.token_delay = toks, (1 / rate if rate else 0.0)
     page.get_by_test_id("new-chat").click()
     page.evaluate("__bench.reset()")
+    thread = MainThread(page)
+    busy = thread.busy_ms()
     page.get_by_test_id("composer-input").fill("Write the long guide, with code.")
     page.get_by_test_id("composer-input").press("Enter")
-    timeout = (len(toks) / rate if rate else 10) * 1000 + 120_000
+    timeout = (len(toks) / rate if rate else 10) * 1000 + GRACE_MS
     page.wait_for_function("() => window.__bench.finalPaint > 0", timeout=timeout, polling=500)
     run = page.evaluate("__bench.take()")
-    shown = page.locator("article.message.assistant").last.inner_text()
-    run["complete_text"] = len(shown) > len("".join(toks)) * 0.5  # rendered, not raw
+    run["busy_ms"] = thread.busy_ms() - busy
+    thread.cdp.detach()
     return run
 
 
-def stream_naive(page: Page, toks: list[str], rate: float | None) -> dict:
-    page.get_by_test_id("new-chat").click()
-    page.evaluate("__bench.reset()")
-    chunk = 1 if rate else 100  # at full speed the app's chunks carry ~100 tokens too
-    return page.evaluate(
-        NAIVE_JS, {"tokens": toks, "delayMs": 1000 / rate if rate else 0, "chunk": chunk}
-    )
+def naive_pace(toks: list[str], app_run: dict[str, Any]) -> dict:
+    """The app's pace in that run: `chunk` tokens (as many chunks as it got) every `delayMs`
+    over the span it got them in (0: all at once, as fast as the page takes them)."""
+    chunk = max(1, round(len(toks) / max(app_run["chunks"], 1)))
+    return {"delayMs": app_run["delivered_s"] * 1000 * chunk / len(toks), "chunk": chunk}
+
+
+def stream_naive(pw: Any, url: str, toks: list[str], pace: dict) -> dict | None:
+    """The naive peer in a browser of its own; None if it did not finish in time."""
+    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    try:
+        page = open_app(browser, url)
+        page.evaluate("__bench.reset()")
+        thread = MainThread(page)
+        busy = thread.busy_ms()
+        page.evaluate(NAIVE_JS, {"tokens": toks, **pace})
+        stream_ms = len(toks) / pace["chunk"] * pace["delayMs"]
+        try:
+            page.wait_for_function(
+                "() => window.__naiveRun !== null", timeout=stream_ms + GRACE_MS, polling=1000
+            )
+        except PlaywrightTimeout:
+            return None
+        run = page.evaluate("window.__naiveRun")
+        run["busy_ms"] = thread.busy_ms() - busy
+        return run
+    finally:
+        browser.close()
 
 
 def open_and_scroll(page: Page, messages: int) -> dict[str, Any]:
@@ -136,155 +191,150 @@ def open_and_scroll(page: Page, messages: int) -> dict[str, Any]:
     return {"open": opened, "scroll": page.evaluate("__bench.scrollToTop(240)")}
 
 
+def measure_app(page: Page, fake: FakeOllama, toks: list[str], args: Any) -> dict[str, Any]:
+    """Both rates, then the long conversation, in one page of the real app."""
+    runs: dict[str, Any] = {}
+    for rate in (200.0, None):
+        label = f"app {'200 tok/s' if rate else 'full speed'}"
+        print(f"  streaming: {label} …", flush=True)
+        profiler = Profiler(page) if args.profile else None
+        runs[label] = summary(stream_in_app(page, fake, toks, rate))
+        if profiler is not None:
+            runs[label]["profile"] = profiler.top()
+    print("  opening and scrolling the long conversation …", flush=True)
+    profiler = Profiler(page) if args.profile else None
+    scroll = open_and_scroll(page, args.messages)
+    if profiler is not None:
+        scroll["profile"] = profiler.top()
+    return {"runs": runs, "scroll": scroll}
+
+
 def measure(args: Any) -> dict[str, Any]:
-    count, messages = (4000, 200) if args.quick else (20000, 500)
+    count, args.messages = (4000, 200) if args.quick else (20000, 500)
     toks = markdown_tokens(count)
-    fake = FakeOllama().start()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ui-"))
-    seed(data_dir, messages)
+    seed(data_dir, args.messages)
     results: dict[str, Any] = {
         "tokens": count,
-        "messages": messages,
+        "messages": args.messages,
         "code_blocks": "".join(toks).count("```") // 2,
-        "runs": {},
     }
-    with HeadlessApp(fake.url, data_dir) as app, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.add_init_script(INIT_JS)
-        page.goto(f"{app.url}?token={app.token}")
-        page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=30_000)
-        plan = [("app", 200.0), ("app", None), ("naive", 200.0), ("naive", None)]
-        for renderer, rate in plan:
-            label = f"{renderer} {'200 tok/s' if rate else 'full speed'}"
-            print(f"  streaming: {label} …", flush=True)
-            profiler = Profiler(page) if args.profile else None
-            if renderer == "app":
-                run = stream_in_app(page, fake, toks, rate)
-            else:
-                run = stream_naive(page, toks, rate)
-            results["runs"][label] = {**summary(run), "raw_longtasks": run["longtasks"]}
-            if profiler is not None:
-                results["runs"][label]["profile"] = profiler.top()
-        print("  opening and scrolling the long conversation …", flush=True)
-        results["scroll"] = open_and_scroll(page, messages)
-        browser.close()
-    fake.stop()
+    fake = FakeOllama().start()
+    try:
+        with HeadlessApp(fake.url, data_dir) as app, sync_playwright() as pw:
+            url = f"{app.url}?token={app.token}"
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            results.update(measure_app(open_app(browser, url), fake, toks, args))
+            browser.close()
+            for rate in ("200 tok/s", "full speed"):
+                print(f"  streaming: naive {rate} …", flush=True)
+                pace = naive_pace(toks, results["runs"][f"app {rate}"])
+                run = stream_naive(pw, url, toks, pace)
+                results["runs"][f"naive {rate}"] = summary(run) if run else None
+    finally:
+        fake.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
     return results
 
 
-def report(results: dict[str, Any]) -> None:
+def streaming_table(results: dict[str, Any]) -> None:
     rows = []
     for label, r in results["runs"].items():
+        if r is None:
+            rows.append([label, "did not finish within the stream's time + 2 min"] + [""] * 10)
+            continue
+        delivered = results["tokens"] / r["delivered_s"] if r["delivered_s"] else float("nan")
         rows.append(
-            [
-                label,
-                r["long_streaming"],
-                r["long_streaming_max"],
-                r["blocking_ms"],
-                r["long_finishing"],
-                r["long_finishing_max"],
-                r["last_chunk_to_paint_ms"],
-                r["frame_p50"],
-                r["frame_p99"],
-                r["chunks"],
-                r["seconds"],
-            ]
+            [label, r["busy_ms"], r["long_streaming"], r["long_streaming_max"], r["blocking_ms"]]
+            + [r["long_finishing"], r["long_finishing_max"], r["last_chunk_to_paint_ms"]]
+            + [r["frame_p50"], r["frame_p99"], r["chunks"], delivered]
         )
     table(
         f"Streaming a {results['tokens']:,}-token Markdown reply "
         f"({results['code_blocks']} code blocks) into the page",
-        [
-            "renderer, rate",
-            "long tasks (> 50 ms) while streaming",
-            "longest ms",
-            "blocking ms",
-            "long tasks while finishing",
-            "longest ms",
-            "last chunk → final paint ms",
-            "frame p50 ms",
-            "frame p99 ms",
-            "chunks",
-            "s",
-        ],
+        ["renderer, rate", "main-thread busy ms", "long tasks (> 50 ms) while streaming"]
+        + ["longest ms", "blocking ms", "long tasks while finishing", "longest ms"]
+        + ["last chunk → final paint ms", "frame p50 ms", "frame p99 ms", "chunks"]
+        + ["tokens/s delivered"],
         rows,
     )
-    s = results["scroll"]
-    opened, scroll = s["open"], s["scroll"]
+
+
+def ratio_table(runs: dict[str, Any]) -> None:
+    """The naive peer beside the app, figure by figure, from the same run."""
+    figures = [
+        ("main-thread busy ms", "busy_ms"),
+        ("blocking ms (long tasks beyond 50 ms)", "blocking_ms"),
+        ("longest task while streaming, ms", "long_streaming_max"),
+        ("last chunk → final paint, ms", "last_chunk_to_paint_ms"),
+    ]
+    rows = []
+    for rate in ("200 tok/s", "full speed"):
+        app, naive = runs[f"app {rate}"], runs[f"naive {rate}"]
+        for name, key in figures:
+            theirs = naive[key] if naive else "did not finish"
+            ratio = naive[key] / app[key] if naive and app[key] else float("nan")
+            rows.append([f"{name}, {rate}", app[key], theirs, ratio])
+    table(
+        "Naive ÷ app (same tokens at the same pace)",
+        ["figure", "app", "naive", "naive ÷ app"],
+        rows,
+    )
+
+
+def conversation_table(results: dict[str, Any]) -> None:
+    opened, scroll = results["scroll"]["open"], results["scroll"]["scroll"]
+    frames = scroll["frames"]
     table(
         f"A {results['messages']}-message conversation (replies in Markdown with code)",
+        ["step", "ms", "long tasks", "longest ms", "frames", "frame p50 ms", "frame p99 ms"]
+        + ["frames > 33 ms"],
         [
-            "step",
-            "ms",
-            "long tasks",
-            "longest ms",
-            "frames",
-            "frame p50 ms",
-            "frame p99 ms",
-            "frames > 33 ms",
-        ],
-        [
-            [
-                "click → painted",
-                opened["ms"],
-                len(opened["longtasks"]),
-                max(opened["longtasks"], default=0),
-                "",
-                "",
-                "",
-                "",
-            ],
-            [
-                "scroll bottom → top, 240 px a frame",
-                scroll["ms"],
-                len(scroll["longtasks"]),
-                max(scroll["longtasks"], default=0),
-                len(scroll["frames"]),
-                percentile(scroll["frames"], 50),
-                percentile(scroll["frames"], 99),
-                sum(1 for f in scroll["frames"] if f > 33),
-            ],
+            ["click → painted", opened["ms"], len(opened["longtasks"])]
+            + [max(opened["longtasks"], default=0), "", "", "", ""],
+            ["scroll bottom → top, 240 px a frame", scroll["ms"], len(scroll["longtasks"])]
+            + [max(scroll["longtasks"], default=0), len(frames), percentile(frames, 50)]
+            + [percentile(frames, 99), sum(1 for f in frames if f > 33)],
         ],
     )
+
+
+def targets_table(results: dict[str, Any]) -> None:
     slow, fast = results["runs"]["app 200 tok/s"], results["runs"]["app full speed"]
-    paint = max(slow["last_chunk_to_paint_ms"], fast["last_chunk_to_paint_ms"])
+    opened, scroll = results["scroll"]["open"], results["scroll"]["scroll"]
     frame_p99 = percentile(scroll["frames"], 99)
     smooth = not scroll["longtasks"] and frame_p99 <= 33
-    table(
-        "Targets",
-        ["figure", "measured", "target", "verdict"],
-        [
-            [
-                "long tasks while streaming at 200 tok/s",
-                slow["long_streaming"],
-                "0",
-                verdict(slow["long_streaming"], 0),
-            ],
-            [
-                "last chunk → final paint, worse of the two rates, ms",
-                paint,
-                "≤ 100",
-                verdict(paint, 100),
-            ],
-            ["500-message conversation: click → painted, ms", opened["ms"], "", ""],
-            [
-                "… scrolls smoothly (no long task, frame p99 ≤ 33 ms)",
-                f"{len(scroll['longtasks'])} long tasks, p99 {fmt(frame_p99)} ms",
-                "smooth",
-                "meets" if smooth else "MISSES",
-            ],
-        ],
-    )
+    rows = [["long tasks while streaming at 200 tok/s", slow["long_streaming"], "0"]]
+    rows[0].append(verdict(slow["long_streaming"], 0))
+    for rate, r in (("200 tok/s", slow), ("full speed", fast)):
+        paint = r["last_chunk_to_paint_ms"]
+        rows.append([f"last chunk → final paint at {rate}, ms", paint, "≤ 100"])
+        rows[-1].append(verdict(paint, 100))
+    rows.append([f"{results['messages']}-message conversation: click → painted, ms"])
+    rows[-1] += [opened["ms"], "", ""]
+    rows.append(["… scrolls smoothly (no long task, frame p99 ≤ 33 ms)"])
+    rows[-1] += [f"{len(scroll['longtasks'])} long tasks, p99 {fmt(frame_p99)} ms", "smooth"]
+    rows[-1].append("meets" if smooth else "MISSES")
+    table("Targets", ["figure", "measured", "target", "verdict"], rows)
 
 
 def profile_tables(results: dict[str, Any]) -> None:
-    for label, r in results["runs"].items():
-        if "profile" in r:
+    opened = f"opening and scrolling the {results['messages']}-message conversation"
+    for label, r in {**results["runs"], opened: results["scroll"]}.items():
+        if r and "profile" in r:
             table(
                 f"Where the main thread's time went: {label} (CPU profile, self time)",
                 ["function (file:line)", "ms"],
                 [[name, ms] for ms, name in r["profile"]],
             )
+
+
+def report(results: dict[str, Any]) -> None:
+    streaming_table(results)
+    ratio_table(results["runs"])
+    conversation_table(results)
+    targets_table(results)
+    profile_tables(results)
 
 
 def main() -> None:
@@ -295,7 +345,6 @@ def main() -> None:
     print(f"frontend: {REPO / 'frontend'}\n")
     results = measure(args)
     report(results)
-    profile_tables(results)
     save_json(args.json, results)
 
 

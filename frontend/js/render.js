@@ -7,6 +7,18 @@ import { el, icon } from "./util.js";
 marked.setOptions({ gfm: true, breaks: false });
 hljs.configure({ ignoreUnescapedHTML: true });
 
+// highlight.js compiles a grammar on its first use: the first block without a language
+// compiles all of them (~170 ms), one long task in the middle of a streaming reply. Compile
+// them beforehand while the page is idle, one a slot (the largest takes ~40 ms).
+function compileGrammars(languages) {
+  if (!languages.length) return;
+  requestIdleCallback(() => {
+    hljs.highlight("", { language: languages.shift(), ignoreIllegals: true });
+    compileGrammars(languages);
+  });
+}
+compileGrammars(hljs.listLanguages());
+
 const PURIFY_CONFIG = {
   // Model HTML must not restyle or take over the app, nor pretend to be a form.
   FORBID_TAGS: ["style", "form", "button", "textarea", "select", "option", "dialog"],
@@ -32,15 +44,24 @@ function blockHtml(token) {
 
 const templ = document.createElement("template");
 
-/** Sanitised HTML to DOM nodes, with code blocks highlighted and given a Copy button. */
-export function toNodes(safeHtml, { live = false } = {}) {
+/**
+ * Sanitised HTML to DOM nodes, with code blocks highlighted and given a Copy button.
+ * `live`: still growing, no language auto-detection; `idle`: auto-detection in idle time.
+ */
+export function toNodes(safeHtml, { live = false, idle = false } = {}) {
   templ.innerHTML = safeHtml;
   const fragment = templ.content;
   for (const img of fragment.querySelectorAll("img")) blockRemoteImage(img);
   // Task-list checkboxes are the only inputs Markdown makes; anything else is model HTML.
   for (const input of fragment.querySelectorAll("input:not([type=checkbox])")) input.remove();
-  for (const code of fragment.querySelectorAll("pre > code")) decorateCode(code, live);
-  return [...document.importNode(fragment, true).childNodes];
+  for (const code of fragment.querySelectorAll("pre > code")) decorateCode(code, live || idle);
+  const nodes = document.importNode(fragment, true);
+  // Auto-detection takes 10-40 ms a block: in a streaming reply it gets a task of its own
+  // rather than lengthening the frame that shows the block.
+  for (const code of idle ? nodes.querySelectorAll("pre > code") : []) {
+    if (!codeLanguage(code)) requestIdleCallback(() => autoHighlight(code), { timeout: 1000 });
+  }
+  return [...nodes.childNodes];
 }
 
 // Remote images would leak that a reply was read (and the CSP blocks them anyway): link instead.
@@ -63,14 +84,7 @@ function decorateCode(code, live) {
   if (lang && hljs.getLanguage(lang)) {
     code.innerHTML = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
     code.classList.add("hljs");
-  } else if (!lang && !live && text.length < 20000) {
-    // Auto-detection tries every language: only once the block is final, and not on huge ones.
-    const result = hljs.highlightAuto(text);
-    if (result.relevance > 5) {
-      code.innerHTML = result.value;
-      code.classList.add("hljs");
-    }
-  }
+  } else if (!lang && !live) autoHighlight(code);
   const pre = code.parentElement;
   const copy = el(
     "button",
@@ -87,6 +101,17 @@ function decorateCode(code, live) {
   const block = el("div", { class: "code-block" }, head);
   pre.replaceWith(block);
   block.append(pre);
+}
+
+// Auto-detection tries every language: only once the block is final, and not on huge ones.
+function autoHighlight(code) {
+  const text = code.textContent;
+  if (text.length >= 20000) return;
+  const result = hljs.highlightAuto(text);
+  if (result.relevance > 5) {
+    code.innerHTML = result.value;
+    code.classList.add("hljs");
+  }
 }
 
 /** Render a whole (final) Markdown text into a container. */
@@ -135,7 +160,7 @@ export class MarkdownStream {
     const html = blockHtml(token);
     this.stableHtml.push(html);
     this.clearTail();
-    this.container.append(...toNodes(html));
+    this.container.append(...toNodes(html, { idle: true }));
   }
 
   renderTail(token) {
@@ -168,9 +193,9 @@ export class MarkdownStream {
       renderMarkdown(this.container, normalized);
       return;
     }
-    // The tail was rendered "live" (no language auto-detection): decorate it as final now.
+    // The tail was rendered "live": decorate it as final now (auto-detection when idle).
     const tailHtml = this.tailHtml;
     this.clearTail();
-    this.container.append(...toNodes(tailHtml));
+    this.container.append(...toNodes(tailHtml, { idle: true }));
   }
 }
