@@ -148,7 +148,7 @@ def _probe(session: Session) -> bool:
 _FTS_SQL = text(
     """
 WITH title_hits AS MATERIALIZED (
-    SELECT c.id AS cid, bm25(search_titles) AS score
+    SELECT c.id AS cid, bm25(search_titles) AS score, c.updated_at AS updated_at
     FROM search_titles JOIN conversations AS c ON c.rowid = search_titles.rowid
     WHERE search_titles MATCH :q
 ),
@@ -160,18 +160,17 @@ message_hits AS MATERIALIZED (
 ),
 by_conversation AS MATERIALIZED (
     -- More matching messages rank higher; the newest matching one is shown.
-    SELECT cid, max(mrow) AS mrow, -count(*) AS score FROM message_hits GROUP BY cid
-),
-ranked AS (
-    SELECT cid, 0 AS tier, score, NULL AS mrow FROM title_hits
-    UNION ALL
-    SELECT cid, 1 AS tier, score, mrow FROM by_conversation
-    WHERE cid NOT IN (SELECT cid FROM title_hits)
+    SELECT cid, max(mrow) AS mrow, -count(*) AS score FROM message_hits
+    WHERE cid NOT IN (SELECT cid FROM title_hits) GROUP BY cid
 ),
 page AS (
-    SELECT r.cid, r.tier, r.score, r.mrow, c.updated_at
-    FROM ranked AS r JOIN conversations AS c ON c.id = r.cid
-    ORDER BY r.tier, r.score, c.updated_at DESC, c.id DESC
+    -- Title hits carry their `updated_at` from the join above: a word in thousands of
+    -- titles is not looked up again by id.
+    SELECT cid, 0 AS tier, score, NULL AS mrow, updated_at FROM title_hits
+    UNION ALL
+    SELECT b.cid, 1, b.score, b.mrow, c.updated_at
+    FROM by_conversation AS b JOIN conversations AS c ON c.id = b.cid
+    ORDER BY 2, 3, 5 DESC, 1 DESC
     LIMIT :limit OFFSET :offset
 )
 SELECT p.cid AS id, p.tier, m.id AS message_id, m.content,
@@ -202,11 +201,13 @@ def _fts_search(
     return results
 
 
-def _load_conversations(session: Session, ids: list[str]) -> dict[str, Conversation]:
+def _load_conversations(session: Session, ids: list[str]) -> dict[str, Any]:
+    """The page's conversations as plain rows (read only: cheaper than ORM objects)."""
     if not ids:
         return {}
-    found = session.scalars(select(Conversation).where(Conversation.id.in_(ids)))
-    return {conversation.id: conversation for conversation in found}
+    columns = Conversation.__table__.columns
+    found = session.execute(select(*columns).where(Conversation.id.in_(ids)))
+    return {row.id: row for row in found}
 
 
 # -- LIKE search (no FTS5, or a query of symbols only) -------------------------------

@@ -63,13 +63,67 @@ def fts_query(q: str) -> str | None:
 
 def _window(flat: str, phrases: list[Phrase], width: int) -> tuple[list, int, list]:
     """The tokens read, the index of the first shown, and the (first, last) token spans
-    of the matches. Reading stops once the window after the first match is full: a long
-    message costs no more than a short one. (The hot loop of a search: kept flat.)"""
+    of the matches. Reading stops once the window after the first match is full, and in
+    ASCII text it starts a few words before the first candidate: the cost of an excerpt
+    does not grow with the length of the message."""
+    begin = _skip_to_candidate(flat, phrases)
+    if begin:
+        tokens, first, hits = _read_window(flat, phrases, width, begin)
+        if hits:
+            return tokens, first, hits
+    return _read_window(flat, phrases, width, 0)
+
+
+def _skip_to_candidate(flat: str, phrases: list[Phrase]) -> int:
+    """Where to start reading: enough words before the first token that could end a match
+    (a phrase's last word at the start of a token) to show the lead and whole phrases,
+    plus one; 0 to read from the start.
+
+    Only when the text before the candidate is ASCII: there, a token matches exactly when
+    its lowercase form does (elsewhere, accent folding could make an earlier token match).
+    """
+    at = _first_candidate(flat.lower(), phrases)
+    if at < 64 or not flat[:at].isascii():
+        return 0
+    need = LEAD_TOKENS + max(len(p.words) for p in phrases)  # the phrase, the lead, one more
+    span = 16 * need
+    while True:
+        low = max(0, at - span)
+        before = [m.start() for m in _TOKEN.finditer(flat, low, at)]
+        if len(before) > need:  # the first may be cut by `low`, so never counted
+            return before[-need]
+        if low == 0:
+            return 0
+        span *= 4
+
+
+def _first_candidate(lowered: str, phrases: list[Phrase]) -> int:
+    """The first place a phrase's last word starts a token (and ends it, unless typed);
+    -1 if none. `str.isalnum` is exactly what the tokenizer's `[^\\W_]` accepts."""
+    first = -1
+    for phrase in phrases:
+        word = phrase.words[-1]
+        at = lowered.find(word)
+        while at != -1 and (first == -1 or at < first):
+            after = at + len(word)
+            starts = at == 0 or not lowered[at - 1].isalnum()
+            ends = phrase.prefix or after == len(lowered) or not lowered[after].isalnum()
+            if starts and ends:
+                first = at
+                break
+            at = lowered.find(word, at + 1)
+    return first
+
+
+def _read_window(
+    flat: str, phrases: list[Phrase], width: int, begin: int
+) -> tuple[list, int, list]:
+    """`_window` reading from `begin` (a token start). The hot loop of a search: kept flat."""
     tokens: list[tuple[int, int, str]] = []
     hits: list[tuple[int, int]] = []
     specs = [(len(p.words) - 1, p.words[:-1], p.words[-1], p.prefix) for p in phrases]
     stop = -1
-    for found in _TOKEN.finditer(flat):
+    for found in _TOKEN.finditer(flat, begin):
         word = found.group()
         word = word.lower() if word.isascii() else fold(word)
         end = len(tokens)
