@@ -496,3 +496,24 @@ def test_options_and_think_round_trip(store: Store, db_path: Path) -> None:
         assert (again["options"], again["think"]) == ({"num_ctx": 8192, "stop": ["</s>"]}, False)
         cleared = reopened.update_conversation(conv["id"], options={}, think=None)
     assert (cleared["options"], cleared["think"]) == ({}, None)
+
+
+def test_stored_timestamp_text_prints_as_the_contract_form():
+    from datetime import UTC, datetime
+
+    from backend.store.models import iso
+
+    moment = datetime(2026, 11, 26, 7, 12, 0, 123456, tzinfo=UTC)
+    assert iso("2026-11-26 07:12:00.123456") == iso(moment) == "2026-11-26T07:12:00.123456Z"
+    assert iso("2026-11-26 07:12:00") == "2026-11-26T07:12:00.000000Z"  # another writer's
+
+
+def test_an_opened_conversation_shows_the_times_it_was_given(tmp_path):
+    from datetime import UTC, datetime
+
+    ticks = iter(datetime(2026, 1, 1, 0, 0, s, 5, tzinfo=UTC) for s in range(10))
+    with Store(tmp_path / "t.db", clock=lambda: next(ticks)) as store:
+        conversation = store.create_conversation()
+        added = store.add_message(conversation["id"], "user", "hi")
+        shown = store.get_conversation(conversation["id"])["messages"][0]
+    assert shown["created_at"] == added["created_at"] == "2026-01-01T00:00:01.000005Z"

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event
 
 from backend.errors import AppError
+from backend.json_text import loads
 
 DB_FILENAME = "cloudtolocalllm.db"
 BUSY_TIMEOUT_MS = 5000
@@ -57,6 +58,9 @@ def make_engine(path: Path) -> Engine:
         URL.create("sqlite", database=str(path)),
         connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
         hide_parameters=True,  # parameters are message text: never in errors or logs
+        json_deserializer=loads,  # stats and options of every message a conversation shows
+        # The most recently used connection first: its page cache is the warm one.
+        pool_use_lifo=True,
     )
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)

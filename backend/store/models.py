@@ -7,10 +7,22 @@ that the two agree.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+    type_coerce,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -91,9 +103,27 @@ class Message(Base):
     )
 
 
-def iso(moment: datetime) -> str:
-    """ISO-8601 UTC with microseconds and a `Z`, the contract's timestamp form."""
+def iso(moment: datetime | str) -> str:
+    """ISO-8601 UTC with microseconds and a `Z`, the contract's timestamp form.
+
+    A str is the column's stored text (naive UTC, as UTCDateTime writes it): reading a
+    long conversation skips parsing it into a datetime only to print it again.
+    """
+    if isinstance(moment, str):
+        if len(moment) == 26 and moment[10] == " ":  # "2026-11-26 07:12:00.123456"
+            return moment[:10] + "T" + moment[11:] + "Z"
+        moment = datetime.fromisoformat(moment).replace(tzinfo=UTC)
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# A message's columns for reading only, its timestamp as stored (see `iso`).
+MESSAGE_ROW_COLUMNS = tuple(
+    type_coerce(column, String).label("created_at") if column.name == "created_at" else column
+    for column in Message.__table__.columns
+)
+# One of those rows: a named tuple, whose fields read ~15x faster than a SQLAlchemy Row's
+# (a 2,000-message conversation reads 24,000 of them).
+MessageRow = namedtuple("MessageRow", [column.name for column in MESSAGE_ROW_COLUMNS])
 
 
 def conversation_dict(conversation: Conversation, message_count: int) -> dict[str, Any]:

@@ -18,13 +18,19 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from backend.errors import NotFound
-from backend.store.models import Conversation, Message, message_dict
+from backend.store.models import (
+    MESSAGE_ROW_COLUMNS,
+    Conversation,
+    Message,
+    MessageRow,
+    message_dict,
+)
 
 
 class Tree:
     """One conversation's messages, indexed by id and by parent."""
 
-    def __init__(self, rows: Sequence[Message]) -> None:
+    def __init__(self, rows: Sequence[MessageRow]) -> None:
         self.rows = list(rows)
         self.by_id = {m.id: m for m in self.rows}
         self.children: dict[str | None, list[str]] = {}
@@ -37,9 +43,9 @@ class Tree:
             return wanted
         return self.rows[-1].id if self.rows else None
 
-    def path_to(self, message_id: str | None) -> list[Message]:
+    def path_to(self, message_id: str | None) -> list[MessageRow]:
         """Root to `message_id`, oldest first; empty for None."""
-        path: list[Message] = []
+        path: list[MessageRow] = []
         seen: set[str] = set()
         node = self.by_id.get(message_id) if message_id else None
         while node is not None and node.id not in seen:  # `seen`: safe on a corrupt file
@@ -75,10 +81,11 @@ class Tree:
 
 
 def load_tree(session: Session, conversation_id: str) -> Tree:
-    """The conversation's messages as read-only rows (attribute access like the ORM's
-    objects, at a third of the cost: opening a long chat reads thousands)."""
-    stmt = select(*Message.__table__.columns).where(Message.conversation_id == conversation_id)
-    return Tree(session.execute(stmt.order_by(Message.position)).all())
+    """The conversation's messages as read-only named tuples: they read like the ORM's
+    objects at a fraction of the cost (opening a long chat reads thousands)."""
+    stmt = select(*MESSAGE_ROW_COLUMNS).where(Message.conversation_id == conversation_id)
+    rows = session.execute(stmt.order_by(Message.position))
+    return Tree([MessageRow._make(row) for row in rows])
 
 
 def message_in(session: Session, message_id: str) -> tuple[Message, Conversation, Tree]:

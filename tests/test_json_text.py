@@ -1,5 +1,6 @@
-"""The client's per-line JSON parse (orjson with json as the fallback) agrees with json.loads:
-same value or the same kind of error, for ordinary lines and for the ones orjson refuses."""
+"""`json_text.loads` (orjson, json as the fallback), which parses Ollama's lines and the
+stored JSON columns, agrees with json.loads: same value or the same kind of error, for
+ordinary lines and for the ones orjson refuses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.ollama.client import _loads
+from backend.json_text import loads as _loads
 
 ODD_LINES = [
     b'{"message":{"content":"\\ud800"}}',  # a lone surrogate: json accepts it, orjson not
