@@ -10,14 +10,15 @@ from typing import Any
 class ProgressWriter:
     """Accumulates a reply's text and stores it at most once per interval while it grows.
 
-    The reply thread decides when to write, as before; the write itself runs on a thread
-    of its own. A write can take long for reasons that have nothing to do with the reply:
-    another writer holding SQLite's lock, a WAL checkpoint's fsync on a busy disk, the
-    search index merging segments. Tokens must not wait for any of that. While a write
-    runs, newer text replaces the text waiting, so writes never queue up. The final write
-    runs on the caller's thread once the write in flight has ended, so it is always the
-    last one. A failed progress write is raised on the reply thread at its next
-    `maybe_flush`, as if that thread had made it.
+    The reply thread decides when to write; the write itself runs on a thread of its own.
+    A write can take long for reasons that have nothing to do with the reply: another
+    writer holding SQLite's lock, a WAL checkpoint's fsync on a busy disk. Tokens must not
+    wait for any of that. A new write is handed over only once the interval has passed
+    since the previous write *started* and that write has ended, so two writes never
+    overlap or come closer than the interval, however slow one was. The final write runs
+    on the caller's thread once the write in flight has ended, so it is always the last
+    one. A failed progress write is raised on the reply thread at its next `maybe_flush`,
+    as if that thread had made it.
     """
 
     def __init__(
@@ -27,12 +28,11 @@ class ProgressWriter:
         self.content: list[str] = []
         self.thinking: list[str] = []
         self._interval_s, self._clock = interval_s, clock
-        self._last_flush = clock()
+        self._last_write = clock()  # when the last write started (the reply's start at first)
         self._flushed_parts = 0
         self.writes = 0
         self._cond = threading.Condition()
-        self._pending: tuple[int, int] | None = None  # part counts of the text to store next
-        self._running = False  # a writer thread is alive
+        self._running = False  # a progress write is in flight
         self._failure: BaseException | None = None
 
     def text(self) -> tuple[str, str]:
@@ -43,27 +43,22 @@ class ProgressWriter:
         failure, self._failure = self._failure, None
         if failure is not None:
             raise failure
-        now = self._clock()
-        if now - self._last_flush < self._interval_s:
-            return
-        self._last_flush = now
         parts = len(self.content) + len(self.thinking)
         if parts == self._flushed_parts:
             return
-        self._flushed_parts = parts
         with self._cond:
-            self._pending = (len(self.content), len(self.thinking))
-            if self._running:
-                return  # the running writer takes it when its write ends
+            if self._running or self._clock() - self._last_write < self._interval_s:
+                return  # too soon, or still writing: a later delta tries again
             self._running = True
+        self._flushed_parts = parts
+        counts = (len(self.content), len(self.thinking))
         name = f"persist-{self.message_id[:8]}"
-        threading.Thread(target=self._drain, name=name, daemon=True).start()
+        threading.Thread(target=self._write, args=(counts,), name=name, daemon=True).start()
 
     def store_final(
         self, *, status: str, error: str | None = None, stats: dict | None = None
     ) -> None:
         with self._cond:
-            self._pending = None  # the final write stores all of it anyway
             while self._running:
                 self._cond.wait()
         content, thinking = self.text()
@@ -77,21 +72,17 @@ class ProgressWriter:
         )
         self.writes += 1
 
-    def _drain(self) -> None:
-        while True:
+    def _write(self, counts: tuple[int, int]) -> None:
+        # Slices of lists the reply thread appends to: atomic, and a consistent prefix.
+        content = "".join(self.content[: counts[0]])
+        thinking = "".join(self.thinking[: counts[1]])
+        self._last_write = self._clock()
+        try:
+            self.store.update_message(self.message_id, content=content, thinking=thinking or None)
+            self.writes += 1
+        except BaseException as exc:  # the reply thread raises it and stops the reply
+            self._failure = exc
+        finally:
             with self._cond:
-                counts, self._pending = self._pending, None
-                if counts is None:
-                    self._running = False
-                    self._cond.notify_all()
-                    return
-            # Slices of lists the reply thread appends to: atomic, and a consistent prefix.
-            content = "".join(self.content[: counts[0]])
-            thinking = "".join(self.thinking[: counts[1]])
-            try:
-                self.store.update_message(
-                    self.message_id, content=content, thinking=thinking or None
-                )
-                self.writes += 1
-            except BaseException as exc:  # the reply thread raises it and stops the reply
-                self._failure = exc
+                self._running = False
+                self._cond.notify_all()
