@@ -1,7 +1,7 @@
 """Streaming pipeline: the fake Ollama's NDJSON read directly (the limit) against the same
 tokens through the app to a WebSocket client; throughput, added latency, database writes.
 
-    python bench/bench_stream.py            # 20,000 tokens, 1,000 at 50 tok/s, 3 repeats
+    python bench/bench_stream.py            # 20,000 tokens (9 runs), 1,000 at 50 tok/s (3 runs)
     python bench/bench_stream.py --quick    # 5,000 tokens, 250 at 50 tok/s, 2 repeats
 
 Three processes, as in real use: the fake Ollama runs in this process (it stamps every
@@ -299,13 +299,14 @@ class Config(NamedTuple):
 
 
 def configurations(quick: bool, repeat: int | None) -> list[Config]:
-    full, slow, fast_runs, slow_runs = (5000, 250, 3, 2) if quick else (20000, 1000, 5, 3)
+    # A full-speed run lasts ~0.1 s, so one descheduling moves it a lot: nine runs each.
+    full, slow, fast_runs, slow_runs = (5000, 250, 3, 2) if quick else (20000, 1000, 9, 3)
     fast_runs, slow_runs = repeat or fast_runs, repeat or slow_runs
     return [
         Config("full", None, full, ("ndjson", "loads", "client", "ws"), fast_runs),
         Config("50 tok/s", SLOW_RATE, slow, ("ndjson", "ws"), slow_runs),
-        # Deep into a 20,000-token reply: every progress write stores ~120 KB, and the
-        # search index re-indexes it.
+        # Deep into a 20,000-token reply: every progress write stores ~120 KB (the search
+        # index no longer re-indexes it: a reply is indexed once it is finished).
         Config("50 tok/s deep", SLOW_RATE, slow, ("ws",), slow_runs, prefix=120_000),
         Config("50 tok/s DB busy", SLOW_RATE, slow, ("ws",), slow_runs, busy=True),
     ]
