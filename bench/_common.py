@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tests.app_process import HeadlessApp as TestsHeadlessApp  # noqa: E402  (needs REPO)
 
 # -- statistics ---------------------------------------------------------------------
 
@@ -162,88 +162,42 @@ def isolated_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, s
     return env
 
 
-class HeadlessApp:
-    """`python -m backend --headless` in a subprocess; `ready_s` is process start to ready."""
+class HeadlessApp(TestsHeadlessApp):
+    """The tests' headless app with every per-user directory in a temp home of its own
+    (removed at stop), and `ready_s`: process start to the ready line."""
 
     def __init__(self, ollama_url: str, data_dir: Path, *, python_flags: Sequence[str] = ()):
-        self.ollama_url = ollama_url
-        self.data_dir = data_dir
-        self.python_flags = list(python_flags)
-        self.proc: subprocess.Popen | None = None
-        self.ready: dict[str, Any] = {}
+        self._home = Path(tempfile.mkdtemp(prefix="bench-home-"))
+        args = ["--ollama-url", ollama_url, "--data-dir", str(data_dir)]
+        env = isolated_env(self._home)
+        super().__init__(args, data_dir, env, python_flags=list(python_flags))
+        self.stderr_path = self._home / "stderr.txt"
         self.ready_s = float("nan")
-        self._stderr = tempfile.TemporaryFile()
-        self._home: Path | None = None
+        self._stderr_kept = ""
 
     def start(self, timeout: float = 30.0) -> HeadlessApp:
-        home = self._home = Path(tempfile.mkdtemp(prefix="bench-home-"))
-        cmd = [sys.executable, *self.python_flags, "-m", "backend", "--headless"]
-        cmd += ["--ollama-url", self.ollama_url, "--data-dir", str(self.data_dir)]
         started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            cmd, cwd=REPO, env=isolated_env(home), stdout=subprocess.PIPE, stderr=self._stderr
-        )
-        line = self.proc.stdout.readline()  # the ready line, or EOF if it failed
+        try:
+            super().start(timeout)
+        except BaseException:
+            shutil.rmtree(self._home, ignore_errors=True)  # a failed start never stops
+            raise
         self.ready_s = time.perf_counter() - started
-        if not line:
-            self.proc.wait(timeout)
-            self.stop()  # removes the home: a failed start never reaches `__exit__`
-            self._stderr.seek(0)
-            raise RuntimeError(f"the app exited before ready: {self._stderr.read().decode()}")
-        self.ready = json.loads(line)
         return self
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    @property
-    def url(self) -> str:
-        return self.ready["url"]
-
-    @property
-    def token(self) -> str:
-        return self.ready["token"]
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://") + f"ws?token={self.token}"
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
 
     def status(self) -> dict[str, int]:
         """VmRSS, VmHWM (peak RSS) and friends from /proc/PID/status, in KiB."""
         return proc_status(self.pid)
 
     def stderr(self) -> str:
-        self._stderr.seek(0)
-        return self._stderr.read().decode(errors="replace")
+        return super().stderr() or self._stderr_kept
 
     def stop(self, timeout: float = 15.0) -> int:
         try:
-            return self._terminate(timeout)
+            return super().stop(timeout)
         finally:
-            # The per-start home (XDG dirs) is only the app's: remove it once the app is gone.
-            if self._home is not None:
-                shutil.rmtree(self._home, ignore_errors=True)
-                self._home = None
-
-    def _terminate(self, timeout: float) -> int:
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def __enter__(self) -> HeadlessApp:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+            self._stderr_kept = self.stderr()  # readable after its home is gone
+            shutil.rmtree(self._home, ignore_errors=True)
 
 
 def proc_status(pid: int) -> dict[str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -66,6 +67,7 @@ def headless_starts(fake_url: str, runs: int) -> dict[str, list[float]]:
             app = HeadlessApp(fake_url, data).start()
             bucket.append(app.ready_s)
             app.stop()
+        shutil.rmtree(data, ignore_errors=True)
     floor = []
     for _ in range(runs):
         started = time.perf_counter()

@@ -37,18 +37,9 @@ from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from backend.store import Store
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_ollama import FakeOllama
 
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
 INIT_JS = (Path(__file__).parent / "ui_probe.js").read_text()
 NAIVE_JS = (Path(__file__).parent / "ui_naive.js").read_text()
 LONG_CONVERSATION = "Benchmark: a long conversation"
@@ -159,7 +150,7 @@ def naive_pace(toks: list[str], app_run: dict[str, Any]) -> dict:
 
 def stream_naive(pw: Any, url: str, toks: list[str], pace: dict) -> dict | None:
     """The naive peer in a browser of its own; None if it did not finish in time."""
-    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         page = open_app(browser, url)
         page.evaluate("__bench.reset()")
@@ -223,7 +214,7 @@ def measure(args: Any) -> dict[str, Any]:
     try:
         with HeadlessApp(fake.url, data_dir) as app, sync_playwright() as pw:
             url = f"{app.url}?token={app.token}"
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             results.update(measure_app(open_app(browser, url), fake, toks, args))
             browser.close()
             for rate in ("200 tok/s", "full speed"):

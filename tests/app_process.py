@@ -23,9 +23,17 @@ class HeadlessApp:
     """`cloudtolocalllm --headless` in a subprocess, stderr to a file (a full pipe would
     block the app), with its ready line parsed."""
 
-    def __init__(self, args: list[str], data_dir: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        args: list[str],
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        *,
+        python_flags: list[str] | None = None,
+    ):
         self.args, self.data_dir = args, data_dir
         self.env = {**os.environ, **(env or {})}
+        self.python_flags = python_flags or []  # e.g. ["-X", "importtime"]
         self.stderr_path = data_dir.parent / f"stderr-{uuid.uuid4().hex[:8]}.txt"
         self.proc: subprocess.Popen | None = None
         self.ready: dict[str, Any] = {}
@@ -33,7 +41,7 @@ class HeadlessApp:
     def start(self, timeout: float = 20.0) -> HeadlessApp:
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "backend", "--headless", *self.args],
+                [sys.executable, *self.python_flags, "-m", "backend", "--headless", *self.args],
                 cwd=REPO,
                 env=self.env,
                 stdout=subprocess.PIPE,
@@ -111,3 +119,13 @@ class HeadlessApp:
             return self.proc.wait(timeout)
         finally:
             self.kill9()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def __enter__(self) -> HeadlessApp:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
