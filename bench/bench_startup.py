@@ -78,10 +78,11 @@ def headless_starts(fake_url: str, runs: int) -> dict[str, list[float]]:
 
 def import_profile(fake_url: str) -> dict[str, Any]:
     """`-X importtime` of one headless start: the costliest imports, and any GUI toolkit."""
-    app = HeadlessApp(fake_url, Path(tempfile.mkdtemp()), python_flags=["-X", "importtime"])
-    app.start()
-    libs = loaded_libraries(app.pid)
-    app.stop()
+    with tempfile.TemporaryDirectory(prefix="bench-imports-") as data:
+        app = HeadlessApp(fake_url, Path(data), python_flags=["-X", "importtime"])
+        app.start()
+        libs = loaded_libraries(app.pid)
+        app.stop()
     rows = []
     for line in app.stderr().splitlines():
         found = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
@@ -118,7 +119,10 @@ def reply_once(app: HeadlessApp) -> None:
 def memory(fake: FakeOllama, replies: int) -> dict[str, Any]:
     """VmRSS idle, after one 20,000-token reply, and after `replies` more."""
     fake.token_count = 20000
-    with HeadlessApp(fake.url, Path(tempfile.mkdtemp(prefix="bench-rss-"))) as app:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-rss-") as data,
+        HeadlessApp(fake.url, Path(data)) as app,
+    ):
         time.sleep(2.0)  # the monitor's first checks, the first requests served
         idle = proc_status(app.pid)
         requests.get(app.url + "api/conversations", headers=app.headers(), timeout=10)

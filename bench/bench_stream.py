@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import json
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -342,6 +343,13 @@ def measure(args: Any) -> dict[str, Any]:
     plan = configurations(args.quick, args.repeat)
     source = StampedFake()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-stream-"))
+    try:
+        return measure_in(data_dir, plan, source)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure_in(data_dir: Path, plan: list[Config], source: StampedFake) -> dict[str, Any]:
     counter = WriteCounter(data_dir / "cloudtolocalllm.db")
     runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
     with HeadlessApp(source.fake.url, data_dir) as app:
