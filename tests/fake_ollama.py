@@ -171,6 +171,7 @@ class FakeOllama:
         self.http_error: tuple[int, str] | None = None
         self.pull_lines: list[dict] | None = None
         self.pull_delay = 0.0
+        self.show_delay = 0.0  # seconds before /api/show answers (a hung Ollama)
         self.requests: list[dict] = []
         self.aborted_streams = 0
 
@@ -490,6 +491,8 @@ def _show_answer(entry: dict) -> dict:
 
 
 def _show(h: _Handler, fake: FakeOllama, body: dict) -> None:
+    if fake.show_delay and not wait_or_gone(h.connection, fake.show_delay):
+        return None
     name = str(body.get("model") or body.get("name") or "")
     entry = fake.find_model(name) if name else None
     if entry is None:

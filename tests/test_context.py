@@ -170,3 +170,12 @@ def test_ollama_down_still_gets_a_start_frame_with_the_default(chat, fake_ollama
     frames = list(chat.send(None, "anyone?", model="llama3.2").frames())
     assert frames[0]["context"] == {"dropped": 0, "num_ctx": OLLAMA_DEFAULT_NUM_CTX}
     assert frames[-1]["code"] == "ollama_unavailable"
+
+
+def test_a_hung_show_does_not_hold_the_reply_and_is_asked_again(fake_ollama):
+    windows = ContextWindows(lambda: OllamaClient(fake_ollama.url), show_timeout_s=0.2)
+    fake_ollama.show_delay = 3.0
+    assert windows.trained("llama3.2") is None  # gave up: the default window applies
+    assert windows.num_ctx("llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
+    fake_ollama.show_delay = 0.0
+    assert windows.trained("llama3.2") == 131072  # not cached while unknown

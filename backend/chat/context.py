@@ -20,6 +20,9 @@ from backend.ollama import OllamaClient
 # model's own (trained) context is: trimming to the model's 128 K would let Ollama cut
 # the prompt itself. A smaller trained context (e.g. 2048) is the real limit.
 OLLAMA_DEFAULT_NUM_CTX = 4096
+# /api/show reads a manifest and answers at once; a slower one is a hung Ollama, and the
+# reply's `start` frame waits for it.
+SHOW_TIMEOUT_S = 5.0
 # Messages carry template tokens (role markers, separators) beyond their text.
 TOKENS_PER_MESSAGE = 4
 
@@ -94,8 +97,11 @@ def context_length(show: dict[str, Any]) -> int | None:
 class ContextWindows:
     """The num_ctx a reply will run with; `/api/show` is asked once per model and server."""
 
-    def __init__(self, client: Callable[[], OllamaClient]) -> None:
+    def __init__(
+        self, client: Callable[[], OllamaClient], *, show_timeout_s: float = SHOW_TIMEOUT_S
+    ) -> None:
         self._client = client
+        self._show_timeout_s = show_timeout_s
         self._lock = threading.Lock()
         self._trained: dict[tuple[str, str], int | None] = {}
 
@@ -114,7 +120,7 @@ class ContextWindows:
             if key in self._trained:
                 return self._trained[key]
         try:
-            found = context_length(client.show(model))
+            found = context_length(client.show(model, timeout=self._show_timeout_s))
         except AppError:
             return None  # the reply itself will report what is wrong with Ollama
         with self._lock:

@@ -199,8 +199,8 @@ class OllamaClient:
         body = self._get_json("GET", "/api/tags", timeout=timeout)
         return [_model(entry) for entry in body.get("models") or []]
 
-    def show(self, model: str) -> dict:
-        return self._get_json("POST", "/api/show", {"model": model})
+    def show(self, model: str, timeout: float | None = None) -> dict:
+        return self._get_json("POST", "/api/show", {"model": model}, timeout=timeout)
 
     def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
         """A whole reply at once (`stream: false`): the message's content."""
