@@ -156,7 +156,8 @@ def test_actions_are_named_and_work_from_the_keyboard(browser, runtime, fake_oll
         if regenerate.evaluate("(b) => b === document.activeElement"):
             break
     expect(regenerate).to_be_focused()
-    assert regenerate.evaluate("(b) => getComputedStyle(b).opacity") == "1"  # shown on focus
+    # Shown on focus: a 0.12 s fade, so polled until it has run its course.
+    expect(regenerate).to_have_css("opacity", "1")
     page.keyboard.press("Enter")
     expect(page.locator(REPLY).last.get_by_test_id("branch-pager")).to_have_text(
         "2 / 2", timeout=15_000

@@ -98,8 +98,10 @@ export class MessageActions {
   }
 
   sync(root) {
+    // Only real changes: a write, even of the same value, restyles the message.
     for (const b of root.querySelectorAll("button[data-needs-idle]")) {
-      b.disabled = this.busy || b.dataset.edge === "true";
+      const disabled = this.busy || b.dataset.edge === "true";
+      if (b.disabled !== disabled) b.disabled = disabled;
     }
   }
 

@@ -119,7 +119,10 @@ export class Branches {
     chat.hooks.onChanged();
     const node = chat.nodeOf(targetId);
     if (!node) return;
-    if (top !== null) chat.scroll.scroller.scrollTop += node.getBoundingClientRect().top - top;
+    if (top !== null) {
+      chat.scroll.release(); // the clicked message stays put, not the bottom of the list
+      chat.scroll.scroller.scrollTop += node.getBoundingClientRect().top - top;
+    }
     const count = node.querySelector("[data-testid=branch-pager]");
     if (count) announce(`Version ${count.textContent}`);
     if (hadFocus) {

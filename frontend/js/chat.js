@@ -4,6 +4,7 @@ import { MessageActions } from "./actions.js";
 import { Branches } from "./branches.js";
 import { ConversationSettings } from "./convsettings.js";
 import { showsMessage, storedAssistant, userMessage } from "./messages.js";
+import { ListDrawer } from "./msglist.js";
 import { ScrollFollower } from "./scroll.js";
 import { Streams } from "./streams.js";
 import { toast, toastError } from "./toast.js";
@@ -22,6 +23,7 @@ export class Chat {
     Object.assign(this, { api: o.api, socket: o.socket, getModel: o.getModel });
     this.hooks = o;
     this.list = document.getElementById("messages-inner");
+    this.drawer = new ListDrawer(this.list);
     this.currentId = null;
     this.conversation = null; // as last loaded: its settings and active path
     this.byRequest = new Map(); // request_id -> stream, for our own requests
@@ -33,6 +35,7 @@ export class Chat {
     this.scroll = new ScrollFollower(
       document.getElementById("messages"),
       document.getElementById("jump-latest"),
+      this.list,
     );
     this.streams = new Streams(this);
     this.branches = new Branches(this);
@@ -64,6 +67,7 @@ export class Chat {
     this.settings.close();
     if (!id) {
       this.conversation = null;
+      this.drawer.cancel();
       this.list.replaceChildren(...this.liveViewsFor(null));
       this.busyChanged();
       this.hooks.onOpened(null);
@@ -92,35 +96,39 @@ export class Chat {
     for (const node of this.list.children) {
       if (node.dataset.messageId) shown.set(node.dataset.messageId, node);
     }
-    let stale = false;
-    const nodes = messages.map((m) => {
+    const nodeFor = (m) => {
       const live = this.byMessage.get(m.id);
       if (live) {
         live.view ||= this.streams.viewFor(live);
         return live.view.element;
       }
-      stale ||= LIVE.has(m.status);
       const kept = shown.get(m.id);
       if (kept && showsMessage(kept, m)) return kept;
       if (m.role === "user") return userMessage(m);
       return storedAssistant(m, this.contextNotes.get(m.id)).element;
+    };
+    this.drawer.show(messages, {
+      nodeFor,
+      tail: this.liveViewsFor(conversation.id, messages),
+      done: (pairs) => this.decorate(messages, pairs),
     });
-    this.list.replaceChildren(...nodes, ...this.liveViewsFor(conversation.id, messages));
-    this.decorate(messages);
+    this.actions.setBusy(this.isBusy());
     this.settings.reflect(conversation);
+    const stale = messages.some((m) => LIVE.has(m.status) && !this.byMessage.has(m.id));
     if (stale) this.schedulePoll(conversation.id);
   }
 
-  /** Give every finished message its actions; Regenerate goes on the newest reply. */
-  decorate(messages) {
+  /**
+   * Give finished messages ([message, element] pairs) their actions; Regenerate goes on the
+   * newest reply of `messages`, the whole path.
+   */
+  decorate(messages, pairs) {
     const last = messages[messages.length - 1];
     const lastReply = last && last.role === "assistant" ? last.id : null;
-    for (const m of messages) {
+    for (const [m, node] of pairs) {
       if (this.byMessage.has(m.id)) continue; // still streaming: actions once it ends
-      const node = this.nodeOf(m.id);
-      if (node) this.actions.fill(node, m, { lastReply: m.id === lastReply });
+      this.actions.fill(node, m, { lastReply: m.id === lastReply });
     }
-    this.actions.setBusy(this.isBusy());
   }
 
   // Own sends not yet known to the server's store (no `start` yet) still belong on screen.

@@ -68,8 +68,13 @@ export class Composer {
   switchTo(conversationId) {
     if (this.conversationId !== undefined) save(draftKey(this.conversationId), this.input.value);
     this.conversationId = conversationId;
-    this.input.value = load(draftKey(conversationId), "") || "";
-    this.autosize();
+    const draft = load(draftKey(conversationId), "") || "";
+    // Measuring the box lays out the whole page, just after a conversation was put in: only
+    // when its text changes (most conversations have no draft).
+    if (draft !== this.input.value || !this.input.style.height) {
+      this.input.value = draft;
+      this.autosize();
+    }
     this.refreshButtons();
   }
 

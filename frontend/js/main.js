@@ -174,10 +174,16 @@ async function openConversation(id, { focus = true } = {}) {
 async function openResult({ id, message_id: messageId }) {
   if (chat.currentId !== id) await openConversation(id, { focus: false });
   if (messageId && chat.currentId === id) {
-    await revealMessage(messageId, async () => {
-      await api.activateMessage(messageId); // the hit is on another branch: show that one
-      await chat.open(chat.currentId);
-    });
+    chat.drawer.drawAll(); // a hit among older messages not drawn yet: draw them now
+    await revealMessage(
+      messageId,
+      async () => {
+        await api.activateMessage(messageId); // the hit is on another branch: show that one
+        await chat.open(chat.currentId);
+        chat.drawer.drawAll();
+      },
+      () => chat.scroll.release(),
+    );
   }
 }
 

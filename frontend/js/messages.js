@@ -146,7 +146,7 @@ export class AssistantView {
     );
   }
 
-  /** Render the streamed text so far (called at most once per animation frame). */
+  /** Render the streamed text so far (once per animation frame, or per late frame). */
   renderLive(text) {
     if (!this.stream) {
       this.body.replaceChildren();
@@ -201,7 +201,8 @@ export class AssistantView {
   refresh(message) {
     if (this.thinking) this.thinking.finish(message.stats);
     const line = formatStats(message.stats);
-    if (line) this.stats.textContent = line;
+    // Only a real change: a reload after every reply must not re-lay out every message.
+    if (line && this.stats.textContent !== line) this.stats.textContent = line;
   }
 
   renderNote(status, error) {

@@ -11,9 +11,16 @@ const PATHS = {
   close: '<path d="m6.5 6.5 11 11M17.5 6.5l-11 11"/>',
 };
 
+const built = new Map(); // name -> the icon, parsed once and cloned after
+
 /** An inline SVG icon, decorative (aria-hidden), from util.js's set or this one. */
 export function micon(name) {
-  const span = icon(name);
-  if (PATHS[name]) span.querySelector("svg").innerHTML = PATHS[name];
-  return span;
+  if (!PATHS[name]) return icon(name);
+  let span = built.get(name);
+  if (!span) {
+    span = icon(name);
+    span.querySelector("svg").innerHTML = PATHS[name];
+    built.set(name, span);
+  }
+  return span.cloneNode(true);
 }

@@ -38,8 +38,8 @@ export function toSafeHtml(markdown) {
   return DOMPurify.sanitize(marked.parse(markdown), PURIFY_CONFIG);
 }
 
-function blockHtml(token) {
-  return DOMPurify.sanitize(marked.parser([token]), PURIFY_CONFIG);
+function blocksHtml(tokens) {
+  return DOMPurify.sanitize(marked.parser(tokens), PURIFY_CONFIG);
 }
 
 const templ = document.createElement("template");
@@ -55,13 +55,20 @@ export function toNodes(safeHtml, { live = false, idle = false } = {}) {
   // Task-list checkboxes are the only inputs Markdown makes; anything else is model HTML.
   for (const input of fragment.querySelectorAll("input:not([type=checkbox])")) input.remove();
   for (const code of fragment.querySelectorAll("pre > code")) decorateCode(code, live || idle);
-  const nodes = document.importNode(fragment, true);
-  // Auto-detection takes 10-40 ms a block: in a streaming reply it gets a task of its own
-  // rather than lengthening the frame that shows the block.
-  for (const code of idle ? nodes.querySelectorAll("pre > code") : []) {
-    if (!codeLanguage(code)) requestIdleCallback(() => autoHighlight(code), { timeout: 1000 });
+  const nodes = [...document.importNode(fragment, true).childNodes];
+  if (idle) highlightWhenIdle(nodes);
+  return nodes;
+}
+
+// Auto-detection takes 10-40 ms a block: in a streaming reply it gets a task of its own
+// rather than lengthening the frame that shows the block.
+function highlightWhenIdle(nodes) {
+  for (const node of nodes) {
+    if (node.nodeType !== Node.ELEMENT_NODE) continue;
+    for (const code of node.querySelectorAll("pre > code")) {
+      if (!codeLanguage(code)) requestIdleCallback(() => autoHighlight(code), { timeout: 1000 });
+    }
   }
-  return [...nodes.childNodes];
 }
 
 // Remote images would leak that a reply was read (and the CSP blocks them anyway): link instead.
@@ -146,18 +153,22 @@ export class MarkdownStream {
     let last = tokens.length - 1;
     while (last >= 0 && tokens[last].type === "space") last -= 1;
     let offset = this.stableOffset;
+    const final = [];
     for (let i = 0; i < last; i += 1) {
       const token = tokens[i];
       offset += token.raw.length;
-      if (token.type === "space" || token.type === "def") continue;
-      this.appendStable(token);
+      if (token.type !== "space" && token.type !== "def") final.push(token);
     }
     this.stableOffset = offset;
+    if (final.length) this.appendStable(final);
     this.renderTail(last >= 0 ? tokens[last] : null);
   }
 
-  appendStable(token) {
-    const html = blockHtml(token);
+  // The blocks that became final since the last frame, sanitised and built together: a reply
+  // arriving faster than frames finishes hundreds of blocks at once, and each separate
+  // sanitise and parse costs about as much again as the block itself.
+  appendStable(tokens) {
+    const html = blocksHtml(tokens);
     this.stableHtml.push(html);
     this.clearTail();
     this.container.append(...toNodes(html, { idle: true }));
@@ -165,7 +176,7 @@ export class MarkdownStream {
 
   renderTail(token) {
     let html = "";
-    if (token && token.type !== "def") html = blockHtml(token);
+    if (token && token.type !== "def") html = blocksHtml([token]);
     if (html === this.tailHtml && this.tailNodes.length) return;
     this.clearTail();
     this.tailHtml = html;
@@ -180,22 +191,26 @@ export class MarkdownStream {
   }
 
   /**
-   * Render the final text. Block-by-block output can differ from a whole-document render
-   * (reference links defined at the end, HTML spanning blocks): then re-render once, whole.
+   * Render the final text. The live tail is final as it is (code without a language gets its
+   * auto-detection when idle). Block-by-block output can differ from a whole-document render
+   * (reference links defined at the end, HTML spanning blocks): that check parses the whole
+   * reply again (~20 ms for a long one), so it runs once the reply is painted, when idle, and
+   * re-renders the reply whole only if the two differ.
    */
   finish(text) {
     const normalized = text.replace(/\r\n?/g, "\n");
     if (normalized !== this.text) this.update(normalized);
-    const whole = toSafeHtml(normalized);
     const pieces = [...this.stableHtml, this.tailHtml].filter(Boolean);
+    highlightWhenIdle(this.tailNodes);
+    this.tailNodes = [];
+    this.tailHtml = "";
+    requestIdleCallback(() => this.verify(normalized, pieces), { timeout: 500 });
+  }
+
+  verify(text, pieces) {
     const squeeze = (html) => html.replace(/>\s+</g, "><").trim();
-    if (squeeze(whole) !== squeeze(pieces.join(""))) {
-      renderMarkdown(this.container, normalized);
-      return;
+    if (squeeze(toSafeHtml(text)) !== squeeze(pieces.join(""))) {
+      renderMarkdown(this.container, text);
     }
-    // The tail was rendered "live": decorate it as final now (auto-detection when idle).
-    const tailHtml = this.tailHtml;
-    this.clearTail();
-    this.container.append(...toNodes(tailHtml, { idle: true }));
   }
 }

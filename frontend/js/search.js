@@ -203,9 +203,10 @@ const messageNode = (id) =>
 
 /**
  * Scroll a message of the open conversation into view and flash it. `showBranch` is called
- * when it is not on screen (a hit on another branch) and should make it so.
+ * when it is not on screen (a hit on another branch) and should make it so; `onReveal` just
+ * before the view moves.
  */
-export async function revealMessage(id, showBranch) {
+export async function revealMessage(id, showBranch, onReveal = () => {}) {
   let node = messageNode(id);
   if (!node) {
     try {
@@ -217,6 +218,7 @@ export async function revealMessage(id, showBranch) {
     node = messageNode(id);
   }
   if (!node) return;
+  onReveal();
   node.scrollIntoView({ block: "center" });
   node.classList.remove("search-hit");
   void node.offsetWidth; // restart the flash when the same hit is opened again

@@ -4,6 +4,8 @@ import { AssistantView } from "./messages.js";
 import { toast } from "./toast.js";
 import { el, icon } from "./util.js";
 
+const OVERDUE_MS = 24; // chunks have waited this long (1.5 frames at 60 Hz): render without one
+
 function thinkingTimes(s) {
   return { startedAt: s.thinkStart ?? null, endedAt: s.thinkEnd ?? null };
 }
@@ -13,6 +15,7 @@ export class Streams {
     this.chat = chat;
     this.dirty = new Set();
     this.frameRequested = false;
+    this.waitingSince = null; // when text first waited for a render (performance.now())
   }
 
   handle(frame) {
@@ -97,19 +100,26 @@ export class Streams {
     this.dirty.add(s);
     if (!this.frameRequested) {
       this.frameRequested = true;
-      requestAnimationFrame(() => this.flush());
+      requestAnimationFrame(() => {
+        this.frameRequested = false;
+        this.flush();
+      });
     }
+    // Frames wait while the socket's messages keep coming (a reply arriving as fast as it
+    // can): render in the message's task then, so that what is left for the end stays small.
+    this.waitingSince ??= performance.now();
+    if (performance.now() - this.waitingSince > OVERDUE_MS) this.flush();
   }
 
-  /** At most one Markdown render per stream per animation frame, however many chunks came. */
+  /** One Markdown render per stream per frame (or per late frame), however many chunks came. */
   flush() {
-    this.frameRequested = false;
     for (const s of this.dirty) {
       if (!s.view) continue;
       s.view.setThinking(s.thinking, thinkingTimes(s));
       if (s.text) s.view.renderLive(s.text);
     }
     this.dirty.clear();
+    this.waitingSince = null;
     this.chat.scroll.follow();
   }
 

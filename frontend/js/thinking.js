@@ -28,8 +28,14 @@ export class ThinkingBlock {
   }
 
   setLive(live) {
-    this.element.dataset.live = live ? "true" : "false";
-    if (live) this.label.textContent = "Thinking…";
+    const value = live ? "true" : "false";
+    if (this.element.dataset.live !== value) this.element.dataset.live = value;
+    if (live) this.setLabel("Thinking…");
+  }
+
+  // Only a real change: a stored reply is refreshed after every reply in its conversation.
+  setLabel(text) {
+    if (this.label.textContent !== text) this.label.textContent = text;
   }
 
   /**
@@ -40,7 +46,7 @@ export class ThinkingBlock {
     if (this.body.textContent !== text) this.body.textContent = text;
     const done = times.endedAt !== undefined && times.endedAt !== null;
     this.setLive(!done);
-    if (done) this.label.textContent = measured(times) || "Thoughts";
+    if (done) this.setLabel(measured(times) || "Thoughts");
   }
 
   /** The reply ended: the stored figure wins; else ours (a reply stopped mid-thought: until now). */
@@ -50,6 +56,6 @@ export class ThinkingBlock {
     if (!label && times.startedAt !== undefined && times.startedAt !== null) {
       label = measured({ startedAt: times.startedAt, endedAt: times.endedAt ?? performance.now() });
     }
-    this.label.textContent = label || "Thoughts";
+    this.setLabel(label || "Thoughts");
   }
 }

@@ -30,13 +30,19 @@ const ICONS = {
   spark: '<path d="M12 3.5 13.8 10.2 20.5 12l-6.7 1.8L12 20.5l-1.8-6.7L3.5 12l6.7-1.8z"/>',
 };
 
+const built = new Map(); // name -> the icon, parsed once and cloned after
+
 /** An inline SVG icon; decorative, so hidden from assistive technology. */
 export function icon(name) {
-  const span = document.createElement("span");
-  span.className = "icon";
-  span.setAttribute("aria-hidden", "true");
-  span.innerHTML = `<svg viewBox="0 0 24 24">${ICONS[name] || ""}</svg>`;
-  return span;
+  let span = built.get(name);
+  if (!span) {
+    span = document.createElement("span");
+    span.className = "icon";
+    span.setAttribute("aria-hidden", "true");
+    span.innerHTML = `<svg viewBox="0 0 24 24">${ICONS[name] || ""}</svg>`;
+    built.set(name, span);
+  }
+  return span.cloneNode(true);
 }
 
 /** A v4 UUID; crypto.randomUUID only exists in secure contexts (not on a LAN host). */
