@@ -66,7 +66,11 @@ def send_from_ui(page, text: str):
         arg=before,
         timeout=15000,
     )
-    return failed.nth(before)
+    reply = failed.nth(before)
+    # Off-screen messages are not laid out (content-visibility), and inner_text reads the
+    # layout: read the reply as the user would, in view (the list follows it a frame later).
+    reply.scroll_into_view_if_needed()
+    return reply
 
 
 def test_each_ollama_fault_is_explained_on_its_reply(launch, fake_ollama, open_ui):
