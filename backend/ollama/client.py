@@ -74,21 +74,6 @@ def _attach_current(sock: socket.socket | None) -> None:
         abort.attach(sock)
 
 
-def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    pending = b""
-    for chunk in chunks:
-        if b"\n" not in chunk:
-            pending += chunk
-            continue
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            if line.strip():
-                yield line
-    if pending.strip():
-        yield pending
-
-
 def _line_batches(chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
     """The complete, non-blank lines of each chunk read, as one list per read."""
     pending = b""
@@ -103,6 +88,12 @@ def _line_batches(chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
             yield batch
     if pending.strip():
         yield [pending]
+
+
+def _split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The complete, non-blank lines, one at a time."""
+    for batch in _line_batches(chunks):
+        yield from batch
 
 
 class _Stream:
