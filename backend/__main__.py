@@ -1,3 +1,3 @@
-from backend.cli import main
+from backend.launcher.cli import main
 
 raise SystemExit(main())

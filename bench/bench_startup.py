@@ -45,7 +45,7 @@ from tests.fake_ollama import FakeOllama
 
 GUI_MODULES = ("webview", "PyQt6", "PySide6", "pystray", "PIL", "gi", "Xlib")
 # Loaded by the first request to Ollama (the monitor's first check), not before the ready line.
-AFTER_READY = ("requests", "urllib3", "backend.ollama._http", "idna", "charset_normalizer")
+AFTER_READY = ("requests", "urllib3", "backend.core.providers.http", "idna", "charset_normalizer")
 PAGE_STATE = """JSON.stringify({
   origin: performance.timeOrigin,
   nav: performance.getEntriesByType("navigation").map((e) => e.toJSON())[0] || null,

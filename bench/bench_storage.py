@@ -32,7 +32,7 @@ from _common import (
 )
 from _corpus import MARKERS, TextMaker, generate
 
-from backend.store import Store
+from backend.core.store import Store
 
 QUERIES = {
     "rare word (≈20 messages)": MARKERS[0][0],

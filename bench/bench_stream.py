@@ -99,7 +99,7 @@ def read_ndjson(url: str, tokens: int, *, fastest: bool = True) -> dict[str, Any
 
 def read_client(url: str, tokens: int) -> dict[str, Any]:
     """The app's Ollama client without the app: its share of the cost."""
-    from backend.ollama import ChatDone, ContentDelta, OllamaClient
+    from backend.core.providers.ollama import ChatDone, ContentDelta, OllamaClient
 
     client = OllamaClient(url)
     client.version()  # connect once, as the app's monitor has long done before a send
@@ -261,7 +261,7 @@ class WriteCounter:
     """A trigger in the app's database that logs every UPDATE of a message, with its time."""
 
     def __init__(self, db_path: Path) -> None:
-        from backend.store import Store
+        from backend.core.store import Store
 
         Store(db_path).close()  # create and migrate the schema as the app would
         self.db_path = db_path

@@ -36,7 +36,7 @@ from _markdown import tokens as markdown_tokens
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from backend.store import Store
+from backend.core.store import Store
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.fake_ollama import FakeOllama
 

@@ -9,6 +9,6 @@ for _name in ("stdout", "stderr"):
     if getattr(sys, _name) is None:
         setattr(sys, _name, open(os.devnull, "w", encoding="utf-8"))
 
-from backend.cli import main  # noqa: E402
+from backend.launcher.cli import main  # noqa: E402
 
 raise SystemExit(main())

@@ -40,8 +40,8 @@ def data_dir(isolated_dirs) -> Path:
 @pytest.fixture
 def runtime(fake_ollama, data_dir):
     """The whole backend in this process: real services, real server thread."""
-    from backend.runtime import Runtime
-    from backend.settings import Settings, prepare_data_dir
+    from backend.core.settings import Settings, prepare_data_dir
+    from backend.launcher.runtime import Runtime
 
     settings = Settings(
         mode="headless", ollama_url=fake_ollama.url, data_dir=prepare_data_dir(data_dir)

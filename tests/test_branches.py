@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import requests
 
-from backend.chat import ChatService
-from backend.errors import BadRequest, Busy, NotFound
-from backend.ollama import OllamaClient
-from backend.store import Store
+from backend.core.chat import ChatService
+from backend.core.errors import BadRequest, Busy, NotFound
+from backend.core.providers.ollama import OllamaClient
+from backend.core.store import Store
 from tests.wsclient import WsClient
 
 

@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from backend.chat import ChatService
-from backend.errors import AppError, BadRequest, Busy, NotFound
-from backend.ollama import OllamaClient
-from backend.store import Store
+from backend.core.chat import ChatService
+from backend.core.errors import AppError, BadRequest, Busy, NotFound
+from backend.core.providers.ollama import OllamaClient
+from backend.core.store import Store
 from tests.fake_ollama import DEFAULT_TOKENS
 
 
@@ -239,7 +239,7 @@ def test_no_model_named_uses_the_first_installed(chat, fake_ollama):
 
 
 def test_thinking_timer_runs_from_first_thought_to_first_words():
-    from backend.chat.runner import ThinkingTimer
+    from backend.core.chat.runner import ThinkingTimer
 
     now = [10.0]
     timer = ThinkingTimer(lambda: now[0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.chat import ChatService
-from backend.chat.context import (
+from backend.core.chat import ChatService
+from backend.core.chat.context import (
     OLLAMA_DEFAULT_NUM_CTX,
     TOKENS_PER_MESSAGE,
     ContextWindows,
@@ -14,8 +14,8 @@ from backend.chat.context import (
     fit,
     reply_room,
 )
-from backend.ollama import OllamaClient
-from backend.store import Store
+from backend.core.providers.ollama import OllamaClient
+from backend.core.store import Store
 
 
 def msg(role: str, content: str) -> dict:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from backend.store import Store
+from backend.core.store import Store
 from tests.desktop_support import DesktopApp, Xvfb, have_desktop_tools
 from tests.wsclient import WsClient
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from backend.events import Event, EventBus
+from backend.core.events import Event, EventBus
 
 WAIT = 5.0  # generous upper bound; every wait below ends as soon as its event is set
 

@@ -151,7 +151,7 @@ def test_corrupt_database_is_reported_and_left_alone(tmp_path):
 def test_the_ready_line_freezes_what_start_up_made(runtime, capsys):
     import gc
 
-    from backend.cli import announce_ready
+    from backend.launcher.cli import announce_ready
 
     gc.unfreeze()
     try:
@@ -167,6 +167,6 @@ def test_the_ready_line_freezes_what_start_up_made(runtime, capsys):
     reason="glibc only",
 )
 def test_malloc_arenas_are_capped_on_glibc():
-    from backend.memory import limit_malloc_arenas
+    from backend.launcher.memory import limit_malloc_arenas
 
     assert limit_malloc_arenas() is True

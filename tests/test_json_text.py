@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.json_text import loads as _loads
+from backend.core.json_text import loads as _loads
 
 ODD_LINES = [
     b'{"message":{"content":"\\ud800"}}',  # a lone surrogate: json accepts it, orjson not

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from backend.store import LATEST_VERSION, Store, StoreError
-from backend.store.migrations import MIGRATIONS, migrate
-from backend.store.models import Base
+from backend.core.store import LATEST_VERSION, Store, StoreError
+from backend.core.store.migrations import MIGRATIONS, migrate
+from backend.core.store.models import Base
 
 
 def _v2_add_pinned(conn: sqlite3.Connection) -> None:
@@ -214,7 +214,7 @@ def test_database_from_a_newer_app_is_refused(tmp_path: Path) -> None:
 
 
 def test_linear_conversations_become_a_single_branch(tmp_path: Path) -> None:
-    from backend.store.migrations import m_message_tree
+    from backend.core.store.migrations import m_message_tree
 
     path = tmp_path / "cloudtolocalllm.db"
     migrate(path, MIGRATIONS[:1])  # a file from before branches

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from backend.events import Event, EventBus
-from backend.monitor import ConnectionMonitor, MonitorConfig, backoff_delay
-from backend.ollama.client import OllamaClient
+from backend.core.events import Event, EventBus
+from backend.core.monitor import ConnectionMonitor, MonitorConfig, backoff_delay
+from backend.core.providers.ollama.client import OllamaClient
 from tests.fake_ollama import FakeOllama
 
 WAIT = 5.0  # upper bound only: every wait ends as soon as its event arrives

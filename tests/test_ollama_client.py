@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from backend.ollama import (
+from backend.core.providers.ollama import (
     ChatDone,
     ContentDelta,
     OllamaClient,

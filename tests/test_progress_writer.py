@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from backend.chat.progress import ProgressWriter
+from backend.core.chat.progress import ProgressWriter
 
 
 class ManualClock:

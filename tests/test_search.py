@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from backend.store import Store
-from backend.store import migrations as migrations_module
-from backend.store import search as search_module
-from backend.store.migrations import MIGRATIONS, SEARCH_TRIGGERS, migrate
-from backend.store.search_text import fts_query, highlight_html, parse_query
+from backend.core.store import Store
+from backend.core.store import migrations as migrations_module
+from backend.core.store import search as search_module
+from backend.core.store.migrations import MIGRATIONS, SEARCH_TRIGGERS, migrate
+from backend.core.store.search_text import fts_query, highlight_html, parse_query
 
 
 class Clock:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.store import search_text
-from backend.store.search_text import highlight_html, parse_query
+from backend.core.store import search_text
+from backend.core.store.search_text import highlight_html, parse_query
 
 WORDS = ["the", "error", "python", "quokka", "quokkas", "Quokka", "café", "cafe", "x", "_id"]
 FILLER = ["lorem", "ipsum", "dolor", "sit", "amet", "K", "straße", "naïve", "日本"]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.store import LATEST_VERSION, Store
-from backend.store import migrations as migrations_module
-from backend.store import search as search_module
-from backend.store.migrations import (
+from backend.core.store import LATEST_VERSION, Store
+from backend.core.store import migrations as migrations_module
+from backend.core.store import search as search_module
+from backend.core.store.migrations import (
     MIGRATIONS,
     SEARCH_TRIGGERS,
     m_index_finished_messages,

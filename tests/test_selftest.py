@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from backend.selftest import _references, run_self_test
+from backend.launcher.selftest import _references, run_self_test
 from tests.app_process import REPO
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.cli import build_parser, settings_from
-from backend.settings import (
+from backend.core.settings import (
     DEFAULT_OLLAMA_URL,
     SettingsError,
     default_data_dir,
@@ -13,6 +12,7 @@ from backend.settings import (
     parse_ollama_host,
     prepare_data_dir,
 )
+from backend.launcher.cli import build_parser, settings_from
 
 
 @pytest.mark.parametrize(

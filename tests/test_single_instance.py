@@ -16,8 +16,8 @@ import time
 import pytest
 import requests
 
-from backend.events import EventBus
-from backend.single_instance import (
+from backend.core.events import EventBus
+from backend.launcher.single_instance import (
     SHOW_TOPIC,
     HandOverError,
     InstanceInfo,
@@ -32,7 +32,7 @@ HOLDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from backend.single_instance import InstanceInfo, InstanceLock
+    from backend.launcher.single_instance import InstanceInfo, InstanceLock
     lock = InstanceLock(Path(sys.argv[1]))
     assert lock.acquire()
     lock.publish(InstanceInfo(pid=__import__("os").getpid(), url="http://127.0.0.1:9/",
@@ -158,8 +158,8 @@ def test_a_second_launch_gives_up_on_a_first_that_never_says_where_it_is(tmp_pat
 
 
 def test_show_request_reaches_the_bus_and_headless_refuses_it(runtime, data_dir):
-    from backend.runtime import Runtime
-    from backend.settings import Settings
+    from backend.core.settings import Settings
+    from backend.launcher.runtime import Runtime
 
     refused = requests.post(
         runtime.url + "api/app/show", json={}, headers=_auth(runtime.token), timeout=5

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, text
 
-from backend.errors import BadRequest, NotFound
-from backend.store import Store, StoreError
+from backend.core.errors import BadRequest, NotFound
+from backend.core.store import Store, StoreError
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 MESSAGE_KEYS = {
@@ -501,7 +501,7 @@ def test_options_and_think_round_trip(store: Store, db_path: Path) -> None:
 def test_stored_timestamp_text_prints_as_the_contract_form():
     from datetime import UTC, datetime
 
-    from backend.store.models import iso
+    from backend.core.store.models import iso
 
     moment = datetime(2026, 11, 26, 7, 12, 0, 123456, tzinfo=UTC)
     assert iso("2026-11-26 07:12:00.123456") == iso(moment) == "2026-11-26T07:12:00.123456Z"

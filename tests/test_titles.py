@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from backend.chat import ChatService, Reply
-from backend.chat.titles import TITLE_OPTIONS, TitleWriter, clean_title
-from backend.ollama import OllamaClient
-from backend.store import Store
+from backend.core.chat import ChatService, Reply
+from backend.core.chat.titles import TITLE_OPTIONS, TitleWriter, clean_title
+from backend.core.providers.ollama import OllamaClient
+from backend.core.store import Store
 
 
 @pytest.mark.parametrize(

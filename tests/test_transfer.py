@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from backend.errors import BadRequest
-from backend.runtime import Runtime
-from backend.settings import Settings, prepare_data_dir
-from backend.store import Store, transfer
-from backend.store.models import Conversation, Message
+from backend.core.errors import BadRequest
+from backend.core.settings import Settings, prepare_data_dir
+from backend.core.store import Store, transfer
+from backend.core.store.models import Conversation, Message
+from backend.launcher.runtime import Runtime
 from backend.web import api_data
 from tests.wsclient import WsClient
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from backend.core.events import EventBus
 from backend.desktop.icons import app_icon, dot_centre, draw_icon
 from backend.desktop.platform_open import open_path
 from backend.desktop.tray import Tray, TrayActions, status_line, tooltip_for
-from backend.events import EventBus
 
 REPO = Path(__file__).resolve().parent.parent
 ENDPOINT = "http://127.0.0.1:11434"
@@ -373,7 +373,7 @@ XORG_SCRIPT = textwrap.dedent(
     from Xlib import X, display
     from Xlib.protocol import event
     from backend.desktop.tray import Tray, TrayActions
-    from backend.events import EventBus
+    from backend.core.events import EventBus
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     status = json.loads(sys.argv[1])

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from backend.errors import AppError
-from backend.services import build_services
-from backend.settings import DEFAULT_OLLAMA_URL, Settings, prepare_data_dir
-from backend.user_settings import DEFAULTS, UserSettings
+from backend.core.errors import AppError
+from backend.core.services import build_services
+from backend.core.settings import DEFAULT_OLLAMA_URL, Settings, prepare_data_dir
+from backend.core.user_settings import DEFAULTS, UserSettings
 from tests.fake_ollama import FakeOllama
 from tests.wsclient import WsClient
 

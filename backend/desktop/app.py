@@ -8,12 +8,12 @@ import sys
 import threading
 from collections.abc import Callable
 
+from backend.core.events import Event
 from backend.desktop import geometry
 from backend.desktop.integration import app_icon_file
-from backend.events import Event
-from backend.quit_signals import wait_for_quit_signal
-from backend.runtime import Runtime
-from backend.single_instance import SHOW_TOPIC
+from backend.launcher.quit_signals import wait_for_quit_signal
+from backend.launcher.runtime import Runtime
+from backend.launcher.single_instance import SHOW_TOPIC
 
 log = logging.getLogger("cloudtolocalllm.desktop")
 
@@ -31,7 +31,7 @@ def prepare_qt_environment() -> None:
 
 
 def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -> int:
-    """Run the window until the user quits (signals blocked first: backend.quit_signals)."""
+    """Run the window until the user quits (signals blocked first: see quit_signals)."""
     prepare_qt_environment()
     import webview
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from backend.desktop.platform_open import open_path
 from backend.desktop.tray import Tray, TrayActions
-from backend.runtime import Runtime
+from backend.launcher.runtime import Runtime
 
 
 def start_app_tray(

@@ -9,9 +9,9 @@ import threading
 import webbrowser
 from collections.abc import Callable
 
-from backend.quit_signals import wait_for_quit_signal
-from backend.runtime import Runtime
-from backend.single_instance import SHOW_TOPIC
+from backend.launcher.quit_signals import wait_for_quit_signal
+from backend.launcher.runtime import Runtime
+from backend.launcher.single_instance import SHOW_TOPIC
 
 
 def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.resources import resource_root
+from backend.core.resources import resource_root
 
 APP_ID = "cloudtolocalllm"  # the .desktop file's name and the icon's name in the theme
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)

@@ -36,7 +36,7 @@ from backend.desktop.icons import draw_icon
 from backend.desktop.tray_text import APP_TITLE, status_line, tooltip_for
 
 if TYPE_CHECKING:
-    from backend.events import Event, EventBus
+    from backend.core.events import Event, EventBus
 
 __all__ = ["Tray", "TrayActions", "status_line", "tooltip_for"]
 

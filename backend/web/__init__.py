@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask, request, send_from_directory
 from flask_sock import Sock
 
-from backend.resources import frontend_dir
-from backend.settings import Settings
+from backend.core.resources import frontend_dir
+from backend.core.settings import Settings
 from backend.web.api import api
 from backend.web.api_app import app_api
 from backend.web.api_data import data_api

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from backend import __version__
-from backend.errors import BadRequest
-from backend.export import conversation_markdown
+from backend.core.errors import BadRequest
+from backend.core.export import conversation_markdown
 from backend.web.bodies import json_object
 
 api = Blueprint("api", __name__, url_prefix="/api")

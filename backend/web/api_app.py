@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from backend.errors import AppError, BadRequest
-from backend.single_instance import SHOW_TOPIC
+from backend.core.errors import AppError, BadRequest
+from backend.launcher.single_instance import SHOW_TOPIC
 from backend.web.bodies import json_object
 
 app_api = Blueprint("app_api", __name__, url_prefix="/api/app")

@@ -11,8 +11,8 @@ from itertools import chain
 
 from flask import Blueprint, Response, current_app, request
 
-from backend.errors import AppError, BadRequest
-from backend.store import transfer
+from backend.core.errors import AppError, BadRequest
+from backend.core.store import transfer
 from backend.web.bodies import parse_json
 
 data_api = Blueprint("data_api", __name__, url_prefix="/api")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from backend.errors import BadRequest, NotFound
-from backend.ollama import OllamaError
+from backend.core.errors import BadRequest, NotFound
+from backend.core.providers.ollama import OllamaError
 
 models_api = Blueprint("models_api", __name__, url_prefix="/api")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import request
 
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
 
 
 def json_object(*, allow_empty: bool = False) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
 from backend.web.frames import field, handles
 
 # Conversation events go only to sockets that ask (`{"type": "subscribe", "events":

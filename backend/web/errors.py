@@ -8,7 +8,7 @@ import re
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from backend.errors import AppError
+from backend.core.errors import AppError
 
 log = logging.getLogger("cloudtolocalllm.web")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backend.errors import BadRequest
+from backend.core.errors import BadRequest
 
 Handler = Callable[[Any, dict[str, Any]], None]  # (ClientSocket, frame)
 HANDLERS: dict[str, Handler] = {}

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from backend.errors import AppError, BadRequest, NotFound
-from backend.ollama.types import OllamaStreamError
+from backend.core.errors import AppError, BadRequest, NotFound
+from backend.core.providers.ollama.types import OllamaStreamError
 from backend.web.api_models import announce_models_changed
 from backend.web.chat_frames import OPTIONAL_EVENTS
 from backend.web.frames import field, handles

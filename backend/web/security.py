@@ -7,7 +7,7 @@ import secrets
 
 from flask import Request
 
-from backend.errors import AppError
+from backend.core.errors import AppError
 
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from backend.errors import NotFound
-from backend.events import Event
+from backend.core.errors import NotFound
+from backend.core.events import Event
 from backend.web.frames import field, handles
 
 # Published by the chat service once a reply is registered as in flight; the payload

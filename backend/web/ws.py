@@ -13,9 +13,9 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import Pong
 from wsproto.utilities import LocalProtocolError
 
-from backend.chat import Reply
-from backend.errors import AppError, BadRequest
-from backend.events import Event
+from backend.core.chat import Reply
+from backend.core.errors import AppError, BadRequest
+from backend.core.events import Event
 from backend.web import (  # noqa: F401  (they register their frame handlers)
     branch_frames,
     chat_frames,

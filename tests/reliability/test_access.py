@@ -12,7 +12,7 @@ import socket
 import pytest
 import simple_websocket
 
-from backend.settings import Settings
+from backend.core.settings import Settings
 from backend.web import create_app
 from tests.reliability.support import App, Ws
 

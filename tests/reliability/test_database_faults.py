@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from backend.store.migrations import LATEST_VERSION, m001_initial
+from backend.core.store.migrations import LATEST_VERSION, m001_initial
 from tests.app_process import REPO
 from tests.fake_ollama import DEFAULT_TOKENS
 from tests.reliability.support import (

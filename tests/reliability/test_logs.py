@@ -10,7 +10,7 @@ import threading
 import pytest
 import requests
 
-from backend.logs import LOG_FILENAME, setup_logging
+from backend.launcher.logs import LOG_FILENAME, setup_logging
 from tests.reliability.support import chat_send, collect_replies, wait_until
 
 SECRETS = {

@@ -7,9 +7,9 @@ import pytest
 from flask import Flask
 from flask_sock import Sock
 
-from backend.server import ServerThread
-from backend.services import build_services
-from backend.settings import Settings, prepare_data_dir
+from backend.core.services import build_services
+from backend.core.settings import Settings, prepare_data_dir
+from backend.launcher.server import ServerThread
 from backend.web.ws import FRAME_BURST, ClientSocket, TokenBucket
 from tests.reliability.support import Ws, wait_until
 

@@ -1,0 +1,70 @@
+"""Which model a message goes to: the one asked for, if Ollama has it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from backend.core.errors import AppError, BadRequest, NotFound
+from backend.core.providers.ollama import Model, OllamaClient, OllamaError, OllamaUnavailable
+
+
+def same_model(requested: str, installed: str) -> bool:
+    """Ollama's rule: a name without a tag means `:latest`."""
+
+    def full(name: str) -> str:
+        return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+    return full(requested) == full(installed)
+
+
+class ModelCatalog:
+    """The installed models, cached briefly so a send costs no extra round trip."""
+
+    def __init__(
+        self,
+        client: Callable[[], OllamaClient],
+        *,
+        ttl_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = client
+        self._ttl_s, self._clock = ttl_s, clock
+        self._lock = threading.Lock()
+        self._cached: tuple[float, list[Model]] | None = None
+
+    def list(self, *, refresh: bool = False) -> list[Model]:
+        with self._lock:
+            cached = self._cached
+        if cached and not refresh and self._clock() - cached[0] < self._ttl_s:
+            return cached[1]
+        models = self._client().list_models(timeout=5.0)
+        with self._lock:
+            self._cached = (self._clock(), models)
+        return models
+
+    def resolve(self, requested: str | None) -> str:
+        """The model to use, or an AppError the user can act on."""
+        if requested is not None and (not isinstance(requested, str) or not requested.strip()):
+            raise BadRequest("`model` must be a non-empty string", code="invalid_field")
+        try:
+            models = self.list()
+            if requested is None:
+                if not models:
+                    raise BadRequest(
+                        "No models yet — pull one with `ollama pull llama3.2`", code="no_models"
+                    )
+                return models[0].name
+            if not any(same_model(requested, m.name) for m in models):
+                models = self.list(refresh=True)
+        except (OllamaUnavailable, OllamaError) as exc:
+            if requested is None:
+                raise AppError(f"Can't choose a model: {exc.message}", code=exc.code) from exc
+            return requested  # the send will fail and be stored as such, the text kept
+        if not any(same_model(requested, m.name) for m in models):
+            raise NotFound(
+                f"Model {requested!r} isn't installed — run `ollama pull {requested}`",
+                code="model_not_found",
+            )
+        return requested

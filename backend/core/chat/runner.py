@@ -1,0 +1,184 @@
+"""The reply thread: fit the context, stream from Ollama, store as it goes, end with one frame."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.chat.context import ContextWindows, fit
+from backend.core.chat.progress import ProgressWriter
+from backend.core.chat.reply import Reply
+from backend.core.errors import AppError
+from backend.core.providers.ollama import ChatDone, ContentDelta, OllamaClient, ThinkingDelta
+from backend.core.store import StoreError
+
+log = logging.getLogger("cloudtolocalllm.chat")
+
+
+@dataclass(frozen=True)
+class ReplyPlan:
+    """What one reply sends to Ollama, before the history is fitted to the context."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    options: dict[str, Any] | None
+    think: bool | None
+
+
+class ThinkingTimer:
+    """How long a reasoning model thought: first thinking delta to first content delta."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._started: float | None = None
+        self._ended: float | None = None
+
+    def thinking(self) -> None:
+        if self._started is None:
+            self._started = self._clock()
+
+    def content(self) -> None:
+        if self._started is not None and self._ended is None:
+            self._ended = self._clock()
+
+    def elapsed_ms(self) -> float | None:
+        """None without thinking; a reply that ended while thinking counts until now."""
+        if self._started is None:
+            return None
+        ended = self._ended if self._ended is not None else self._clock()
+        return round((ended - self._started) * 1000, 1)
+
+
+class ReplyRunner:
+    """Runs one reply to its end; the service does the bookkeeping around it."""
+
+    def __init__(
+        self,
+        store: Any,
+        client: Callable[[], OllamaClient],
+        windows: ContextWindows,
+        *,
+        persist_interval_s: float,
+        clock: Callable[[], float],
+        on_ollama_failure: Callable[[], None],
+    ) -> None:
+        self.store = store
+        self._client = client
+        self._windows = windows
+        self._persist_interval_s = persist_interval_s
+        self._clock = clock
+        self._on_ollama_failure = on_ollama_failure
+
+    def run(self, reply: Reply, plan: ReplyPlan) -> dict:
+        """Stream and store the reply; returns its final frame (without `seq`)."""
+        num_ctx = self._windows.num_ctx(plan.model, plan.options)
+        fitted = fit(plan.messages, num_ctx, plan.options)
+        reply.begin(fitted.frame_info())
+        client = self._client()
+        stream = client.chat_stream(plan.model, fitted.messages, plan.options, think=plan.think)
+        reply.stream = stream
+        if reply.cancel_requested.is_set():  # cancelled before the stream existed to abort
+            stream.abort()
+        return self._stream_and_store(reply)
+
+    def _stream_and_store(self, reply: Reply) -> dict:
+        writer = ProgressWriter(self.store, reply.message_id, self._persist_interval_s, self._clock)
+        timer = ThinkingTimer(self._clock)
+        done: ChatDone | None = None
+        failure: AppError | None = None
+        try:
+            with reply.stream as stream:
+                # A network read at a time: at full speed one holds dozens of tokens, and
+                # they go to the readers (one lock, one wake-up) and the writer together.
+                for events in stream.batches():
+                    if reply.cancel_requested.is_set():
+                        break
+                    content: list[str] = []
+                    thinking: list[str] = []
+                    for event in events:
+                        if isinstance(event, ContentDelta):
+                            timer.content()
+                            content.append(event.text)
+                        elif isinstance(event, ThinkingDelta):
+                            timer.thinking()
+                            thinking.append(event.text)
+                        elif isinstance(event, ChatDone):
+                            done = event
+                    if content or thinking:
+                        text, thought = "".join(content), "".join(thinking)
+                        reply.push(content=text, thinking=thought)
+                        if text:
+                            writer.content.append(text)
+                        if thought:
+                            writer.thinking.append(thought)
+                    writer.maybe_flush()
+        except AppError as exc:
+            failure = exc
+        return self._finalize(reply, writer, done, failure, timer.elapsed_ms())
+
+    def _finalize(
+        self,
+        reply: Reply,
+        writer: ProgressWriter,
+        done: ChatDone | None,
+        failure: AppError | None,
+        thinking_ms: float | None,
+    ) -> dict:
+        content, _thinking = writer.text()
+        try:
+            return self._store_outcome(reply, writer, done, failure, thinking_ms, content)
+        except StoreError as exc:
+            # The disk is full or the database broke: the text so far (stored up to the last
+            # batch that could be) still reaches the UI, which must not lose what it shows.
+            log.error("reply %s could not be stored: %s", reply.message_id, exc.code)
+            return error_frame(reply, exc.code, exc.message, content)
+
+    def _store_outcome(
+        self,
+        reply: Reply,
+        writer: ProgressWriter,
+        done: ChatDone | None,
+        failure: AppError | None,
+        thinking_ms: float | None,
+        content: str,
+    ) -> dict:
+        thought = {"thinking_ms": thinking_ms} if thinking_ms is not None else None
+        if reply.cancel_requested.is_set():
+            status = reply.stop_reason
+            writer.store_final(status=status, stats=thought)
+            log.info("reply %s %s after %d chars", reply.message_id, status, len(content))
+            if status == "interrupted":
+                return error_frame(reply, "interrupted", "The app is shutting down", content)
+            return {"type": "cancelled", "message_id": reply.message_id, "content": content}
+        if failure is None and done is not None:
+            stats = {**done.stats(), **(thought or {})}
+            writer.store_final(status="complete", stats=stats)
+            log.info("reply %s complete: %d tokens", reply.message_id, done.eval_count)
+            return {
+                "type": "complete",
+                "message_id": reply.message_id,
+                "content": content,
+                "done_reason": done.done_reason,
+                "stats": stats,
+            }
+        if failure is None:  # the client raises for a stream without `done`; be safe anyway
+            failure = AppError("Ollama ended the reply early", code="ollama_protocol_error")
+        writer.store_final(status="error", error=failure.message, stats=thought)
+        log.warning("reply %s failed: %s", reply.message_id, failure.code)
+        if not isinstance(failure, StoreError):
+            # Any failure from Ollama (down, crashed, model deleted…): the monitor looks now.
+            self._on_ollama_failure()
+        return error_frame(reply, failure.code, failure.message, content)
+
+
+def error_frame(reply: Reply, code: str, message: str, content: str = "") -> dict:
+    return {
+        "type": "error",
+        "code": code,
+        "message": message,
+        "request_id": reply.request_id,
+        "message_id": reply.message_id,
+        "content": content,
+    }

@@ -1,0 +1,364 @@
+"""The streaming core: store the user's message, stream Ollama's reply, store it as it goes.
+
+Messages form a tree: `send` continues the active path, `regenerate` and `edit` add an
+alternative beside an existing message. One reply streams per conversation at a time;
+switching or deleting branches waits for it too (`Busy`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from backend.core.chat.context import ContextWindows
+from backend.core.chat.history import build_messages, title_from
+from backend.core.chat.models import ModelCatalog
+from backend.core.chat.reply import Reply
+from backend.core.chat.runner import ReplyPlan, ReplyRunner, error_frame
+from backend.core.chat.titles import TitleWriter
+from backend.core.errors import AppError, BadRequest, Busy, NotFound
+from backend.core.providers.ollama import OllamaClient
+from backend.core.store.validation import check_options
+
+MAX_CONTENT_BYTES = 1024 * 1024
+
+
+class ChatService:
+    """Starts replies, one thread each, and keeps track of those in flight."""
+
+    def __init__(
+        self,
+        store: Any,
+        client: OllamaClient,
+        *,
+        persist_interval_s: float = 0.25,
+        max_content_bytes: int = MAX_CONTENT_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+        on_ollama_failure: Callable[[], None] | None = None,
+        publish: Callable[[str, dict], None] | None = None,
+        default_model: Callable[[], str | None] | None = None,
+        auto_title: bool = False,
+    ) -> None:
+        self.store = store
+        self.client = client  # replaced when the user points the app at another Ollama
+        self.models = ModelCatalog(lambda: self.client)
+        self.windows = ContextWindows(lambda: self.client)
+        self._runner = ReplyRunner(
+            store,
+            lambda: self.client,
+            self.windows,
+            persist_interval_s=persist_interval_s,
+            clock=clock,
+            on_ollama_failure=on_ollama_failure or (lambda: None),
+        )
+        self._max_content_bytes = max_content_bytes
+        self._clock = clock
+        self._publish = publish or (lambda topic, payload: None)
+        self._default_model = default_model or (lambda: None)
+        # Titles written by the model after the first exchange (off: keep the first message's).
+        self.titles = TitleWriter(store, lambda: self.client, self._publish) if auto_title else None
+        self._lock = threading.Lock()
+        self._by_message: dict[str, Reply] = {}
+        self._busy_conversations: set[str] = set()
+        self._closing = False
+
+    # -- public API -----------------------------------------------------------------
+
+    def send(
+        self,
+        conversation_id: str | None,
+        content: str,
+        model: str | None = None,
+        options: dict | None = None,
+        request_id: str | None = None,
+        *,
+        think: bool | None = None,
+        auto_title: bool = False,
+    ) -> Reply:
+        """Store the user's message at the end of the active path and start the reply.
+
+        With `auto_title`, a first exchange is followed by a model-written title: the UI
+        asks for it; API scripts get no extra model calls they did not ask for.
+        """
+        content = self._checked_content(content)
+        options, think = check_options(options), _checked_think(think)
+        conversation = (
+            self.store.get_conversation(conversation_id, with_messages=False)
+            if conversation_id is not None
+            else None
+        )
+        self._reserve(conversation_id)
+        reserved = [conversation_id]
+        try:
+            chosen = self.models.resolve(
+                model or (conversation or {}).get("model") or self._default_model()
+            )
+            conversation = self._conversation_for(conversation, content, chosen, reserved)
+            user = self.store.add_message(conversation["id"], "user", content)
+            return self._start(
+                conversation, user, chosen, options, think, request_id, auto_title=auto_title
+            )
+        except BaseException:
+            self._release(reserved[-1])
+            raise
+
+    def regenerate(
+        self,
+        message_id: str,
+        *,
+        model: str | None = None,
+        options: dict | None = None,
+        think: bool | None = None,
+        request_id: str | None = None,
+        auto_title: bool = False,
+    ) -> Reply:
+        """A new reply to the same message, beside `message_id` (which stays as an alternative)."""
+        settings = {
+            "model": model,
+            "options": options,
+            "think": think,
+            "request_id": request_id,
+            "auto_title": auto_title,
+        }
+        return self._beside(message_id, "assistant", None, **settings)
+
+    def edit(
+        self,
+        message_id: str,
+        content: str,
+        *,
+        model: str | None = None,
+        options: dict | None = None,
+        think: bool | None = None,
+        request_id: str | None = None,
+        auto_title: bool = False,
+    ) -> Reply:
+        """A changed copy of the user's message `message_id`, beside it, and a reply to it."""
+        settings = {
+            "model": model,
+            "options": options,
+            "think": think,
+            "request_id": request_id,
+            "auto_title": auto_title,
+        }
+        return self._beside(message_id, "user", self._checked_content(content), **settings)
+
+    def activate(self, message_id: str) -> dict[str, Any]:
+        """Show the branch through `message_id`; the conversation with its new path."""
+        return self._while_idle(message_id, self.store.activate_message)
+
+    def delete_message(self, message_id: str) -> dict[str, Any]:
+        """Delete a message and everything below it; the conversation with its path."""
+        return self._while_idle(message_id, self.store.delete_message)
+
+    def cancel(self, message_id: str) -> Reply:
+        """Stop a reply in flight; its final `cancelled` frame follows promptly."""
+        with self._lock:
+            reply = self._by_message.get(message_id)
+        if reply is None:
+            raise NotFound(f"No reply in progress with id {message_id!r}")
+        self._stop(reply)
+        return reply
+
+    def active(self, conversation_id: str | None = None) -> list[Reply]:
+        with self._lock:
+            return [
+                r for r in self._by_message.values() if conversation_id in (None, r.conversation_id)
+            ]
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop every reply in flight, keeping its text as `interrupted`, and wait for it."""
+        with self._lock:
+            self._closing = True
+            replies = list(self._by_message.values())
+        if self.titles is not None:
+            self.titles.close()
+        for reply in replies:
+            reply.stop_reason = "interrupted"
+            self._stop(reply)
+        deadline = self._clock() + timeout
+        for reply in replies:
+            reply.finished.wait(max(0.0, deadline - self._clock()))
+
+    # -- starting a reply -------------------------------------------------------------
+
+    def _checked_content(self, content: Any) -> str:
+        if not isinstance(content, str):
+            raise BadRequest("`content` must be a string", code="invalid_field")
+        try:
+            size = len(content.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise BadRequest("The message is not valid Unicode text", code="invalid_text") from exc
+        if size > self._max_content_bytes:
+            raise BadRequest("The message is longer than 1 MiB", code="content_too_large")
+        if not content.strip():
+            raise BadRequest("The message is empty", code="empty_message")
+        return content
+
+    def _reserve(self, conversation_id: str | None) -> None:
+        with self._lock:
+            if self._closing:
+                raise AppError("The app is shutting down", code="shutting_down")
+            if conversation_id is None:
+                return
+            if conversation_id in self._busy_conversations:
+                raise Busy("A reply is still streaming in this conversation; stop it or wait")
+            self._busy_conversations.add(conversation_id)
+
+    def _release(self, conversation_id: str | None) -> None:
+        with self._lock:
+            self._busy_conversations.discard(conversation_id)
+
+    def _while_idle(self, message_id: str, change: Callable[[str], dict]) -> dict[str, Any]:
+        """Change a conversation's tree while no reply streams in it (and none can start)."""
+        cid = self.store.get_message(message_id)["conversation_id"]
+        self._reserve(cid)
+        try:
+            conversation = change(message_id)
+        finally:
+            self._release(cid)
+        self._publish("conversation.updated", _without_messages(conversation))
+        return conversation
+
+    def _beside(
+        self,
+        message_id: str,
+        role: str,
+        content: str | None,
+        *,
+        model: str | None,
+        options: dict | None,
+        think: bool | None,
+        request_id: str | None,
+        auto_title: bool,
+    ) -> Reply:
+        """Start a reply on a new branch beside `message_id`: a regenerated reply (content
+        None) or an edited user message (`content`) with its reply."""
+        options, think = check_options(options), _checked_think(think)
+        target = self.store.get_message(message_id)
+        if target["role"] != role:
+            raise BadRequest(_WRONG_ROLE[role], code="invalid_message")
+        if content is None and target["parent_id"] is None:
+            raise BadRequest("This reply answers no message", code="invalid_message")
+        cid = target["conversation_id"]
+        self._reserve(cid)
+        try:
+            conversation = self.store.get_conversation(cid, with_messages=False)
+            chosen = self.models.resolve(
+                model or conversation.get("model") or target["model"] or self._default_model()
+            )
+            conversation = self._conversation_for(conversation, None, chosen, [cid])
+            if content is None:
+                user = self.store.get_message(target["parent_id"])
+            else:
+                user = self.store.add_message(cid, "user", content, parent_id=target["parent_id"])
+            return self._start(
+                conversation,
+                user,
+                chosen,
+                options,
+                think,
+                request_id,
+                message_id,
+                auto_title=auto_title,
+            )
+        except BaseException:
+            self._release(cid)
+            raise
+
+    def _conversation_for(
+        self, conversation: dict | None, content: str | None, model: str, reserved: list
+    ) -> dict:
+        if conversation is None:
+            created = self.store.create_conversation(title=title_from(content or ""), model=model)
+            self._reserve(created["id"])
+            reserved.append(created["id"])
+            self._publish("conversation.created", created)
+            return created
+        if conversation.get("model") != model:
+            return self.store.update_conversation(conversation["id"], model=model)
+        return conversation
+
+    def _start(
+        self,
+        conversation: dict,
+        user: dict,
+        model: str,
+        options: dict | None,
+        think: bool | None,
+        request_id: str | None,
+        sibling_of: str | None = None,
+        *,
+        auto_title: bool = False,
+    ) -> Reply:
+        cid = conversation["id"]
+        assistant = self.store.add_message(
+            cid, "assistant", "", status="streaming", model=model, parent_id=user["id"]
+        )
+        earlier = self.store.history(cid, before_message_id=assistant["id"])
+        plan = ReplyPlan(
+            model=model,
+            messages=build_messages(conversation.get("system_prompt"), earlier),
+            # The message's own options win over the conversation's, key by key.
+            options={**(conversation.get("options") or {}), **(options or {})} or None,
+            think=think if think is not None else conversation.get("think"),
+        )
+        reply = Reply(
+            request_id=request_id,
+            conversation_id=cid,
+            user_message_id=user["id"],
+            message_id=assistant["id"],
+            model=model,
+            user_parent_id=user["parent_id"],
+            sibling_of=sibling_of,
+        )
+        reply.auto_title = auto_title
+        with self._lock:
+            self._by_message[reply.message_id] = reply
+        self._publish("reply.started", {"conversation_id": cid, "reply": reply})  # for watchers
+        reply.thread = threading.Thread(
+            target=self._run, args=(reply, plan), name=f"reply-{reply.message_id[:8]}", daemon=True
+        )
+        reply.thread.start()
+        return reply
+
+    def _stop(self, reply: Reply) -> None:
+        reply.cancel_requested.set()
+        stream = reply.stream  # None until the context is fitted: the runner checks the flag
+        if stream is not None:
+            stream.abort()  # wakes a read blocked on a slow Ollama at once
+
+    # -- the reply thread ---------------------------------------------------------------
+
+    def _run(self, reply: Reply, plan: ReplyPlan) -> None:
+        # Should anything unexpected escape, readers still get a final frame, not a hang.
+        final = error_frame(reply, "internal_error", "The reply failed unexpectedly")
+        try:
+            final = self._runner.run(reply, plan)
+        finally:
+            # Released before the final frame goes out, so the client may send again at once.
+            with self._lock:
+                self._by_message.pop(reply.message_id, None)
+                self._busy_conversations.discard(reply.conversation_id)
+            reply.finish(final)
+        self._publish("conversation.updated", {"id": reply.conversation_id})
+        if self.titles is not None and reply.auto_title:
+            self.titles.after_reply(reply, final)
+
+
+_WRONG_ROLE = {
+    "assistant": "Only a reply can be regenerated",
+    "user": "Only your own messages can be edited",
+}
+
+
+def _checked_think(think: Any) -> bool | None:
+    if think is not None and not isinstance(think, bool):
+        raise BadRequest("`think` must be true, false or null", code="invalid_field")
+    return think
+
+
+def _without_messages(conversation: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in conversation.items() if k != "messages"}

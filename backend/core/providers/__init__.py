@@ -1,0 +1,1 @@
+"""The model servers the app talks to; Ollama is the first."""

@@ -1,0 +1,101 @@
+"""The app's long-lived parts, built once from the settings and closed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.chat import ChatService
+from backend.core.events import EventBus
+from backend.core.monitor import ConnectionMonitor, MonitorConfig
+from backend.core.providers.ollama import OllamaClient
+from backend.core.settings import DEFAULT_OLLAMA_URL, Settings
+from backend.core.store import Store
+from backend.core.store import search as store_search
+from backend.core.user_settings import SETTINGS_FILENAME, UserSettings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    bus: EventBus
+    monitor: ConnectionMonitor
+    chat: ChatService
+    user_settings: UserSettings
+
+    def close(self) -> None:
+        """Stop replies in flight (their text kept), then the monitor, then the database."""
+        self.chat.shutdown()
+        self.monitor.stop()
+        self.bus.close()
+        self.store.close()
+
+    def use_ollama(self, url: str) -> None:
+        """Talk to the Ollama at `url` from now on: new replies and the monitor's checks."""
+        client = make_client(self.settings, url)
+        self.chat.client = client  # replies already streaming keep their own connection
+        self.monitor.set_client(client)
+
+
+def build_services(settings: Settings, *, start_monitor: bool = True) -> Services:
+    store = Store(settings.db_path)
+    store_search.prepare(store.engine, store.path)
+    bus = EventBus()
+    user_settings = UserSettings(
+        settings.data_dir / SETTINGS_FILENAME,
+        launch_ollama_url=settings.ollama_url,
+        launch_overrides=launch_names_ollama(settings),
+    )
+    client = make_client(settings, user_settings.ollama_url)
+    monitor = ConnectionMonitor(client, bus, monitor_config_for(user_settings.ollama_url))
+    chat = ChatService(
+        store,
+        client,
+        persist_interval_s=settings.persist_interval_s,
+        max_content_bytes=settings.max_content_bytes,
+        on_ollama_failure=monitor.request_check,
+        publish=bus.publish,
+        default_model=user_settings.default_model,
+        auto_title=True,  # available; each chat.send asks for it (the UI does)
+    )
+    services = Services(
+        settings=settings,
+        store=store,
+        bus=bus,
+        monitor=monitor,
+        chat=chat,
+        user_settings=user_settings,
+    )
+    user_settings.on_change(lambda new, changed: _settings_changed(services, new, changed))
+    if start_monitor:
+        monitor.start()
+    return services
+
+
+def _settings_changed(services: Services, new: dict[str, Any], changed: frozenset[str]) -> None:
+    if "ollama_url" in changed:
+        services.use_ollama(new["ollama_url"])
+    services.bus.publish("settings.changed", {"settings": new})
+
+
+def launch_names_ollama(settings: Settings) -> bool:
+    """Whether the launch named an Ollama address (`--ollama-url`, `OLLAMA_HOST`).
+
+    Settings built in code (tests, tools) say so by a URL other than the default.
+    """
+    return settings.ollama_url_given or settings.ollama_url != DEFAULT_OLLAMA_URL
+
+
+def make_client(settings: Settings, url: str) -> OllamaClient:
+    return OllamaClient(
+        url,
+        connect_timeout=settings.ollama_connect_timeout_s,
+        read_timeout=settings.ollama_read_timeout_s,
+    )
+
+
+def monitor_config_for(ollama_url: str) -> MonitorConfig:
+    """Loopback Ollama answers in milliseconds; one across a network gets more patience."""
+    local = any(h in ollama_url for h in ("://127.", "://localhost", "://[::1]"))
+    return MonitorConfig.local() if local else MonitorConfig.remote()
