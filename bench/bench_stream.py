@@ -99,7 +99,8 @@ def read_ndjson(url: str, tokens: int, *, fastest: bool = True) -> dict[str, Any
 
 def read_client(url: str, tokens: int) -> dict[str, Any]:
     """The app's Ollama client without the app: its share of the cost."""
-    from backend.core.providers.ollama import ChatDone, ContentDelta, OllamaClient
+    from backend.core.providers.base import ChatDone, ContentDelta
+    from backend.core.providers.ollama import OllamaClient
 
     client = OllamaClient(url)
     client.version()  # connect once, as the app's monitor has long done before a send

@@ -9,12 +9,12 @@ from backend.core.chat.context import (
     OLLAMA_DEFAULT_NUM_CTX,
     TOKENS_PER_MESSAGE,
     ContextWindows,
-    context_length,
     estimate_tokens,
     fit,
     reply_room,
 )
 from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.ollama.client import context_length
 from backend.core.store import Store
 
 

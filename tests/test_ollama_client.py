@@ -10,15 +10,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from backend.core.providers.base import ChatDone, ContentDelta, ThinkingDelta
 from backend.core.providers.ollama import (
-    ChatDone,
-    ContentDelta,
     OllamaClient,
     OllamaError,
     OllamaProtocolError,
     OllamaStreamError,
     OllamaUnavailable,
-    ThinkingDelta,
 )
 from tests.fake_ollama import DEFAULT_TOKENS, STREAM_ERROR, FakeOllama
 

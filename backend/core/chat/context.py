@@ -82,18 +82,6 @@ def fit(messages: list[dict[str, Any]], num_ctx: int, options: dict | None = Non
     return Fitted(kept, len(dropped), num_ctx)
 
 
-def context_length(show: dict[str, Any]) -> int | None:
-    """The trained context length from `/api/show`: `model_info["<arch>.context_length"]`."""
-    info = show.get("model_info") or {}
-    arch = info.get("general.architecture")
-    value = info.get(f"{arch}.context_length") if arch else None
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        # Some builds name the architecture differently: any `*.context_length` will do.
-        candidates = [v for k, v in info.items() if k.endswith(".context_length")]
-        value = next((v for v in candidates if isinstance(v, int) and v > 0), None)
-    return value
-
-
 class ContextWindows:
     """The num_ctx a reply will run with; `/api/show` is asked once per model and server."""
 
@@ -120,7 +108,7 @@ class ContextWindows:
             if key in self._trained:
                 return self._trained[key]
         try:
-            found = context_length(client.show(model, timeout=self._show_timeout_s))
+            found = client.context_window(model, timeout=self._show_timeout_s)
         except AppError:
             return None  # the reply itself will report what is wrong with Ollama
         with self._lock:

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable
 
 from backend.core.errors import AppError, BadRequest, NotFound
-from backend.core.providers.ollama import Model, OllamaClient, OllamaError, OllamaUnavailable
+from backend.core.providers.base import Model
+from backend.core.providers.ollama import OllamaClient, OllamaError, OllamaUnavailable
 
 
 def same_model(requested: str, installed: str) -> bool:

@@ -11,7 +11,8 @@ from backend.core.chat.context import ContextWindows, fit
 from backend.core.chat.progress import ProgressWriter
 from backend.core.chat.reply import Reply
 from backend.core.errors import AppError
-from backend.core.providers.ollama import ChatDone, ContentDelta, OllamaClient, ThinkingDelta
+from backend.core.providers.base import ChatDone, ContentDelta, ThinkingDelta
+from backend.core.providers.ollama import OllamaClient
 from backend.core.store import StoreError
 
 log = logging.getLogger("cloudtolocalllm.chat")

@@ -10,16 +10,12 @@ from typing import TYPE_CHECKING, Any, Self
 from backend.core.errors import AppError
 from backend.core.json_text import loads
 from backend.core.providers.abort import StreamAbort, sockets_to
+from backend.core.providers.base import ChatDone, ChatEvent, ContentDelta, Model, ThinkingDelta
 from backend.core.providers.ollama.types import (
-    ChatDone,
-    ChatEvent,
-    ContentDelta,
-    Model,
     OllamaError,
     OllamaProtocolError,
     OllamaStreamError,
     OllamaUnavailable,
-    ThinkingDelta,
 )
 
 if TYPE_CHECKING:
@@ -130,6 +126,8 @@ class PullStream(_Stream):
 class OllamaClient:
     """Ollama's HTTP API, with failures raised as the typed errors of `types.py`."""
 
+    kind = "ollama"
+
     def __init__(
         self, base_url: str, *, connect_timeout: float = 3.0, read_timeout: float = 600.0
     ) -> None:
@@ -149,6 +147,9 @@ class OllamaClient:
 
     def show(self, model: str, timeout: float | None = None) -> dict:
         return self._get_json("POST", "/api/show", {"model": model}, timeout=timeout)
+
+    def context_window(self, model: str, timeout: float | None = None) -> int | None:
+        return context_length(self.show(model, timeout=timeout))
 
     def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
         """A whole reply at once (`stream: false`): the message's content."""
@@ -281,6 +282,18 @@ class OllamaClient:
         finally:
             abort.detach()
             response.close()
+
+
+def context_length(show: dict[str, Any]) -> int | None:
+    """The trained context length from `/api/show`: `model_info["<arch>.context_length"]`."""
+    info = show.get("model_info") or {}
+    arch = info.get("general.architecture")
+    value = info.get(f"{arch}.context_length") if arch else None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        # Some builds name the architecture differently: any `*.context_length` will do.
+        candidates = [v for k, v in info.items() if k.endswith(".context_length")]
+        value = next((v for v in candidates if isinstance(v, int) and v > 0), None)
+    return value
 
 
 def _malformed(line: bytes) -> OllamaProtocolError:

@@ -1,0 +1,143 @@
+"""The seam between the app and a model server: what every provider offers.
+
+The chat service, the model catalogue and the connection monitor talk to a `Provider`,
+never to a concrete client. Ollama's client (`ollama/`) is the first implementation; an
+OpenAI-compatible one is the next. A provider streams a reply as the typed events below,
+one network read at a time, and raises the typed errors of `backend.core.errors`'s
+`AppError` family (`OllamaUnavailable` and friends until a provider-neutral set exists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol, Self, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    """A piece of the reply's visible text (`message.content`)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    """A piece of a reasoning model's thinking (`message.thinking`)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDone:
+    """The final line of a chat stream, with Ollama's metrics (durations in ns)."""
+
+    done_reason: str
+    eval_count: int = 0
+    prompt_eval_count: int = 0
+    total_duration: int = 0
+    load_duration: int = 0
+    prompt_eval_duration: int = 0
+    eval_duration: int = 0
+
+    def stats(self) -> dict[str, Any]:
+        """The contract's `stats` object: counts, durations in ms, tokens per second."""
+        tps = self.eval_count / (self.eval_duration / 1e9) if self.eval_duration else None
+        return {
+            "eval_count": self.eval_count,
+            "prompt_eval_count": self.prompt_eval_count,
+            "total_duration_ms": round(self.total_duration / 1e6, 3),
+            "load_duration_ms": round(self.load_duration / 1e6, 3),
+            "prompt_eval_duration_ms": round(self.prompt_eval_duration / 1e6, 3),
+            "eval_duration_ms": round(self.eval_duration / 1e6, 3),
+            "tokens_per_second": round(tps, 2) if tps is not None else None,
+        }
+
+
+ChatEvent = ContentDelta | ThinkingDelta | ChatDone
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """An installed model as `/api/tags` lists it."""
+
+    name: str
+    size: int
+    modified_at: str
+    digest: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "size": self.size,
+            "modified_at": self.modified_at,
+            "digest": self.digest,
+            "details": dict(self.details),
+        }
+
+
+class ReplyStream(Protocol):
+    """One streamed reply: its events, in order; closable from the reading thread and
+    abortable from any other (a blocked read then returns at once and the stream ends)."""
+
+    def __iter__(self) -> Self: ...
+
+    def __next__(self) -> ChatEvent: ...
+
+    def batches(self) -> Iterator[list[ChatEvent]]:
+        """The same events, one list per network read; never an empty list."""
+        ...
+
+    @property
+    def aborted(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A model server the app can chat with."""
+
+    kind: str  # "ollama" or "openai": the contract's endpoint kinds
+    base_url: str
+
+    def version(self, timeout: float | None = None) -> str:
+        """A cheap call that proves the server is up (its version, or "" if it has none)."""
+        ...
+
+    def list_models(self, timeout: float | None = None) -> list[Model]: ...
+
+    def context_window(self, model: str, timeout: float | None = None) -> int | None:
+        """The model's own context length in tokens, or None if the server can't say."""
+        ...
+
+    def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
+        """A whole reply at once (titles)."""
+        ...
+
+    def chat_stream(
+        self,
+        model: str,
+        messages: list[dict],
+        options: dict | None = None,
+        *,
+        think: bool | None = None,
+    ) -> ReplyStream: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class ModelManager(Protocol):
+    """What a provider that manages its own models adds (Ollama: pull and delete)."""
+
+    def pull(self, name: str) -> Iterator[dict[str, Any]]: ...
+
+    def delete(self, name: str) -> None: ...
