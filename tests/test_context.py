@@ -88,21 +88,21 @@ def test_context_length_from_show():
 
 
 def test_num_ctx_option_else_the_model_capped_at_ollamas_default(fake_ollama):
-    windows = ContextWindows(lambda: OllamaClient(fake_ollama.url))
-    assert windows.num_ctx("llama3.2", {"num_ctx": 8192}) == 8192
+    windows, ollama = ContextWindows(), OllamaClient(fake_ollama.url)
+    assert windows.num_ctx(ollama, "llama3.2", {"num_ctx": 8192}) == 8192
     assert [r["path"] for r in fake_ollama.requests] == []  # asked for nothing
     # The fake's models report 131072: Ollama would still run them with 4096.
-    assert windows.num_ctx("llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
-    assert windows.num_ctx("llama3.2:latest", {"temperature": 1}) == OLLAMA_DEFAULT_NUM_CTX
+    assert windows.num_ctx(ollama, "llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
+    assert windows.num_ctx(ollama, "llama3.2:latest", {"temperature": 1}) == OLLAMA_DEFAULT_NUM_CTX
     shows = [r for r in fake_ollama.requests if r["path"] == "/api/show"]
     assert shows == [{"method": "POST", "path": "/api/show", "json": {"model": "llama3.2"}}]
-    assert windows.trained("llama3.2") == 131072
+    assert windows.trained(ollama, "llama3.2") == 131072
 
 
 def test_a_model_unknown_to_show_uses_the_default_and_is_asked_again(fake_ollama):
-    windows = ContextWindows(lambda: OllamaClient(fake_ollama.url))
-    assert windows.num_ctx("ghost", None) == OLLAMA_DEFAULT_NUM_CTX
-    assert windows.num_ctx("ghost", None) == OLLAMA_DEFAULT_NUM_CTX
+    windows, ollama = ContextWindows(), OllamaClient(fake_ollama.url)
+    assert windows.num_ctx(ollama, "ghost", None) == OLLAMA_DEFAULT_NUM_CTX
+    assert windows.num_ctx(ollama, "ghost", None) == OLLAMA_DEFAULT_NUM_CTX
     shows = [r for r in fake_ollama.requests if r["path"] == "/api/show"]
     assert len(shows) == 2  # failures are not cached: the model may be pulled meanwhile
 
@@ -173,9 +173,9 @@ def test_ollama_down_still_gets_a_start_frame_with_the_default(chat, fake_ollama
 
 
 def test_a_hung_show_does_not_hold_the_reply_and_is_asked_again(fake_ollama):
-    windows = ContextWindows(lambda: OllamaClient(fake_ollama.url), show_timeout_s=0.2)
+    windows, ollama = ContextWindows(show_timeout_s=0.2), OllamaClient(fake_ollama.url)
     fake_ollama.show_delay = 3.0
-    assert windows.trained("llama3.2") is None  # gave up: the default window applies
-    assert windows.num_ctx("llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
+    assert windows.trained(ollama, "llama3.2") is None  # gave up: the default window applies
+    assert windows.num_ctx(ollama, "llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
     fake_ollama.show_delay = 0.0
-    assert windows.trained("llama3.2") == 131072  # not cached while unknown
+    assert windows.trained(ollama, "llama3.2") == 131072  # not cached while unknown

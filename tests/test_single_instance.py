@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from backend.core.events import EventBus
+from backend.core.topics import APP_SHOW
 from backend.launcher.single_instance import (
-    SHOW_TOPIC,
     HandOverError,
     InstanceInfo,
     InstanceLock,
@@ -171,7 +171,7 @@ def test_show_request_reaches_the_bus_and_headless_refuses_it(runtime, data_dir)
     windowed = Runtime(settings).start()
     try:
         seen: queue.Queue = queue.Queue()
-        windowed.services.bus.subscribe(seen.put, topics=(SHOW_TOPIC,))
+        windowed.services.bus.subscribe(seen.put, topics=(APP_SHOW,))
         target = InstanceInfo(os.getpid(), windowed.url, windowed.token, "desktop")
         assert ask_to_show(target, new_chat=True) == {"mode": "desktop", "new_chat": True}
         assert seen.get(timeout=5).payload == {"new_chat": True}
@@ -194,9 +194,9 @@ def test_window_controller_comes_forward_on_a_show_event():
     window = RecordingWindow()
     controller = DesktopController(runtime=None, window=window)
     bus = EventBus()
-    bus.subscribe(controller.on_show_request, topics=(SHOW_TOPIC,))
-    bus.publish(SHOW_TOPIC, {"new_chat": False})
-    bus.publish(SHOW_TOPIC, {"new_chat": True})
+    bus.subscribe(controller.on_show_request, topics=(APP_SHOW,))
+    bus.publish(APP_SHOW, {"new_chat": False})
+    bus.publish(APP_SHOW, {"new_chat": True})
     assert window.scripted.wait(5)
     bus.close()
     assert window.calls[:2] == ["show", "restore"]

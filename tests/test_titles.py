@@ -11,6 +11,7 @@ import pytest
 from backend.core.chat import ChatService, Reply
 from backend.core.chat.titles import TITLE_OPTIONS, TitleWriter, clean_title
 from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.registry import Endpoints
 from backend.core.store import Store
 
 
@@ -170,7 +171,7 @@ def test_ollama_failing_leaves_the_title(store, events):
         message_id=answer["id"],
         model="llama3.2",
     )
-    writer = TitleWriter(store, lambda: OllamaClient(_refused_url()), events)
+    writer = TitleWriter(store, Endpoints(OllamaClient(_refused_url())), events)
     writer.after_reply(reply, {"type": "complete"})
     assert writer.wait(5)
     assert store.get_conversation(conversation["id"])["title"] == "hello"

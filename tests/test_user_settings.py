@@ -169,7 +169,7 @@ def test_the_saved_url_is_used_at_the_next_launch(tmp_path: Path, fake_ollama) -
     (data_dir / "settings.json").write_text(json.dumps({"ollama_url": fake_ollama.url}))
     services = services_for(data_dir, DEFAULT_OLLAMA_URL)
     try:
-        assert services.chat.client.base_url == fake_ollama.url
+        assert services.endpoints.current().base_url == fake_ollama.url
         assert services.monitor.check_now()["endpoint"] == fake_ollama.url
         assert services.user_settings.get()["ollama_url_source"] == "saved"
     finally:
@@ -186,9 +186,9 @@ def test_a_url_given_at_launch_wins_until_the_user_picks_one(
         view = services.user_settings.get()
         assert (view["ollama_url"], view["ollama_url_source"]) == (fake_ollama.url, "launch")
         assert view["saved_ollama_url"] == other_ollama.url
-        assert services.chat.client.base_url == fake_ollama.url
+        assert services.endpoints.current().base_url == fake_ollama.url
         services.user_settings.update({"ollama_url": other_ollama.url})  # same as saved
-        assert services.chat.client.base_url == other_ollama.url
+        assert services.endpoints.current().base_url == other_ollama.url
         assert services.monitor.check_now()["endpoint"] == other_ollama.url
     finally:
         services.close()

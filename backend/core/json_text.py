@@ -16,3 +16,12 @@ def loads(text: str | bytes) -> Any:
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+def utf8_size(text: str) -> int | None:
+    """The text's size in UTF-8 bytes, or None if it holds a lone surrogate ("\\ud800"):
+    JSON can carry one, but it is not text, and SQLite and WebSocket text frames refuse it."""
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from backend.core.app import ConversationService, ModelService, WindowRequests
+from backend.core.app.settings import follow_settings
 from backend.core.chat import ChatService
 from backend.core.events import EventBus
 from backend.core.monitor import ConnectionMonitor, MonitorConfig
 from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.registry import Endpoints
 from backend.core.settings import DEFAULT_OLLAMA_URL, Settings
 from backend.core.store import Store
 from backend.core.store import search as store_search
@@ -17,11 +19,17 @@ from backend.core.user_settings import SETTINGS_FILENAME, UserSettings
 
 @dataclass
 class Services:
+    """What the edges (web, desktop, launcher) call: the application layer and its parts."""
+
     settings: Settings
     store: Store
     bus: EventBus
     monitor: ConnectionMonitor
+    endpoints: Endpoints
     chat: ChatService
+    conversations: ConversationService
+    models: ModelService
+    window: WindowRequests
     user_settings: UserSettings
 
     def close(self) -> None:
@@ -34,7 +42,7 @@ class Services:
     def use_ollama(self, url: str) -> None:
         """Talk to the Ollama at `url` from now on: new replies and the monitor's checks."""
         client = make_client(self.settings, url)
-        self.chat.client = client  # replies already streaming keep their own connection
+        self.endpoints.set(self.endpoints.default, client)  # replies streaming keep theirs
         self.monitor.set_client(client)
 
 
@@ -48,10 +56,11 @@ def build_services(settings: Settings, *, start_monitor: bool = True) -> Service
         launch_overrides=launch_names_ollama(settings),
     )
     client = make_client(settings, user_settings.ollama_url)
+    endpoints = Endpoints(client)
     monitor = ConnectionMonitor(client, bus, monitor_config_for(user_settings.ollama_url))
     chat = ChatService(
         store,
-        client,
+        endpoints,
         persist_interval_s=settings.persist_interval_s,
         max_content_bytes=settings.max_content_bytes,
         on_ollama_failure=monitor.request_check,
@@ -64,19 +73,17 @@ def build_services(settings: Settings, *, start_monitor: bool = True) -> Service
         store=store,
         bus=bus,
         monitor=monitor,
+        endpoints=endpoints,
         chat=chat,
+        conversations=ConversationService(store, chat, bus.publish),
+        models=ModelService(endpoints, chat.models, bus.publish, monitor.request_check),
+        window=WindowRequests(settings.mode, bus.publish),
         user_settings=user_settings,
     )
-    user_settings.on_change(lambda new, changed: _settings_changed(services, new, changed))
+    user_settings.on_change(follow_settings(services.use_ollama, bus.publish))
     if start_monitor:
         monitor.start()
     return services
-
-
-def _settings_changed(services: Services, new: dict[str, Any], changed: frozenset[str]) -> None:
-    if "ollama_url" in changed:
-        services.use_ollama(new["ollama_url"])
-    services.bus.publish("settings.changed", {"settings": new})
 
 
 def launch_names_ollama(settings: Settings) -> bool:

@@ -14,6 +14,8 @@ APP_NAME = "CloudToLocalLLM"
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 DATA_DIR_ENV = "CLOUDTOLOCALLLM_DATA_DIR"
 DB_FILENAME = "cloudtolocalllm.db"
+# The longest message a user may send, in UTF-8 bytes.
+MAX_CONTENT_BYTES = 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -33,7 +35,7 @@ class Settings:
     ollama_read_timeout_s: float = 600.0
     ollama_connect_timeout_s: float = 3.0
     persist_interval_s: float = 0.25
-    max_content_bytes: int = 1024 * 1024
+    max_content_bytes: int = MAX_CONTENT_BYTES
 
     @property
     def db_path(self) -> Path:

@@ -9,11 +9,11 @@ import threading
 from collections.abc import Callable
 
 from backend.core.events import Event
+from backend.core.topics import APP_SHOW
 from backend.desktop import geometry
 from backend.desktop.integration import app_icon_file
 from backend.launcher.quit_signals import wait_for_quit_signal
 from backend.launcher.runtime import Runtime
-from backend.launcher.single_instance import SHOW_TOPIC
 
 log = logging.getLogger("cloudtolocalllm.desktop")
 
@@ -54,7 +54,7 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
     window.events.moved += controller.on_moved
     window.events.shown += controller.on_shown
     # Before announcing: from then on a second launch may ask for the window.
-    runtime.services.bus.subscribe(controller.on_show_request, topics=(SHOW_TOPIC,), name="window")
+    runtime.services.bus.subscribe(controller.on_show_request, topics=(APP_SHOW,), name="window")
     announce()
     # Looking for a tray host can take seconds: never hold up the window for it.
     threading.Thread(target=controller.start_tray, name="tray-start", daemon=True).start()

@@ -9,9 +9,9 @@ import threading
 import webbrowser
 from collections.abc import Callable
 
+from backend.core.topics import APP_SHOW
 from backend.launcher.quit_signals import wait_for_quit_signal
 from backend.launcher.runtime import Runtime
-from backend.launcher.single_instance import SHOW_TOPIC
 
 
 def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
@@ -20,7 +20,7 @@ def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
     # A second launch asks for the UI: open the page again, which brings the browser forward.
     runtime.services.bus.subscribe(
         lambda event: open_page(page, new_chat=bool(event.payload.get("new_chat"))),
-        topics=(SHOW_TOPIC,),
+        topics=(APP_SHOW,),
         name="browser",
     )
     announce()

@@ -26,9 +26,6 @@ INFO_FILENAME = "instance.json"
 PUBLISH_WAIT_S = 15.0
 POLL_S = 0.1
 REQUEST_TIMEOUT_S = 5.0
-# The bus event `POST /api/app/show` publishes, payload {"new_chat": bool}: the desktop
-# window (or, in --web mode, the browser launcher) comes forward when it sees one.
-SHOW_TOPIC = "app.show"
 
 
 @dataclass(frozen=True)

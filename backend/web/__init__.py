@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import mimetypes
-from typing import Any
 
 from flask import Flask, request, send_from_directory
 from flask_sock import Sock
 
 from backend.core.resources import frontend_dir
+from backend.core.services import Services
 from backend.core.settings import Settings
 from backend.web.api import api
 from backend.web.api_app import app_api
@@ -16,6 +16,7 @@ from backend.web.api_data import data_api
 from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
 from backend.web.api_settings import settings_api
+from backend.web.context import install
 from backend.web.errors import register_error_handlers
 from backend.web.json_body import FastJSONProvider
 from backend.web.security import check_request, new_token
@@ -35,7 +36,7 @@ mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("text/javascript", ".mjs")
 
 
-def create_app(settings: Settings, services: Any, *, token: str | None = None) -> Flask:
+def create_app(settings: Settings, services: Services, *, token: str | None = None) -> Flask:
     """Build the app; `app.config["TOKEN"]` is the per-launch secret the UI must present."""
     static = frontend_dir()
     app = Flask(__name__, static_folder=None)
@@ -46,8 +47,8 @@ def create_app(settings: Settings, services: Any, *, token: str | None = None) -
         # Larger frames close the socket (1009) instead of filling memory.
         SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
     )
-    app.extensions["cloudtolocalllm"] = services
-    app.extensions["cloudtolocalllm.sockets"] = sockets = SocketRegistry()
+    sockets = SocketRegistry()
+    install(app, services, sockets)
     register_error_handlers(app)
     app.register_blueprint(api)
     app.register_blueprint(app_api)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
-from backend.core.errors import AppError, BadRequest
-from backend.launcher.single_instance import SHOW_TOPIC
+from backend.core.errors import BadRequest
 from backend.web.bodies import json_object
+from backend.web.context import services
 
 app_api = Blueprint("app_api", __name__, url_prefix="/api/app")
-
-
-class NoWindow(AppError):
-    code = "no_window"
-    http_status = 409
 
 
 @app_api.post("/show")
@@ -23,9 +18,6 @@ def show():
     new_chat = body.get("new_chat", False)
     if not isinstance(new_chat, bool):
         raise BadRequest("`new_chat` must be true or false", code="invalid_field")
-    services = current_app.extensions["cloudtolocalllm"]
-    mode = services.settings.mode
-    if mode == "headless":
-        raise NoWindow("This CloudToLocalLLM runs without a window (--headless)")
-    services.bus.publish(SHOW_TOPIC, {"new_chat": new_chat})
-    return {"mode": mode, "new_chat": new_chat}, 202
+    window = services().window
+    window.show(new_chat)
+    return {"mode": window.mode, "new_chat": new_chat}, 202

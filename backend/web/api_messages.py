@@ -6,20 +6,18 @@ Both answer with the conversation (its `messages` being the new active path), an
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
+
+from backend.web.context import services
 
 messages_api = Blueprint("messages_api", __name__, url_prefix="/api")
 
 
-def _chat():
-    return current_app.extensions["cloudtolocalllm"].chat
-
-
 @messages_api.post("/messages/<message_id>/activate")
 def activate_message(message_id: str):
-    return _chat().activate(message_id)
+    return services().chat.activate(message_id)
 
 
 @messages_api.delete("/messages/<message_id>")
 def delete_message(message_id: str):
-    return _chat().delete_message(message_id)
+    return services().chat.delete_message(message_id)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from backend.web.bodies import json_object
+from backend.web.context import services
 
 settings_api = Blueprint("settings_api", __name__, url_prefix="/api")
 
 
 @settings_api.get("/settings")
 def get_settings():
-    return current_app.extensions["cloudtolocalllm"].user_settings.get()
+    return services().user_settings.get()
 
 
 @settings_api.patch("/settings")
 def update_settings():
-    body = json_object()
-    return current_app.extensions["cloudtolocalllm"].user_settings.update(body)
+    return services().user_settings.update(json_object())

@@ -8,6 +8,7 @@ from typing import Any
 from flask import request
 
 from backend.core.errors import BadRequest
+from backend.core.json_text import utf8_size
 
 
 def json_object(*, allow_empty: bool = False) -> dict[str, Any]:
@@ -44,9 +45,7 @@ def _all_text(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError:
+            if utf8_size(item) is None:
                 return False
         elif isinstance(item, dict):
             stack.extend(item.keys())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.web.frames import field, handles
+from backend.web.frames import FrameSocket, Handler, field
 
 
 def _reply_settings(frame: dict[str, Any]) -> dict[str, Any]:
@@ -22,17 +22,18 @@ def _reply_settings(frame: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@handles("chat.regenerate")
-def chat_regenerate(socket: Any, frame: dict[str, Any]) -> None:
+def chat_regenerate(socket: FrameSocket, frame: dict[str, Any]) -> None:
     reply = socket.services.chat.regenerate(
         field(frame, "message_id", str), **_reply_settings(frame)
     )
     socket.follow(reply)
 
 
-@handles("chat.edit")
-def chat_edit(socket: Any, frame: dict[str, Any]) -> None:
+def chat_edit(socket: FrameSocket, frame: dict[str, Any]) -> None:
     reply = socket.services.chat.edit(
         field(frame, "message_id", str), field(frame, "content", str), **_reply_settings(frame)
     )
     socket.follow(reply)
+
+
+HANDLERS: dict[str, Handler] = {"chat.regenerate": chat_regenerate, "chat.edit": chat_edit}

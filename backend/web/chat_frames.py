@@ -5,15 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from backend.core.errors import BadRequest
-from backend.web.frames import field, handles
+from backend.core.topics import CONVERSATION_EVENTS, MODELS_EVENTS, SETTINGS_EVENTS
+from backend.web.frames import FrameSocket, Handler, field
 
-# Conversation events go only to sockets that ask (`{"type": "subscribe", "events":
-# ["conversations"]}`), so a plain client sees nothing but the contract's frames.
-OPTIONAL_EVENTS = {"conversations": "conversation."}
+# Bus events go only to sockets that ask (`{"type": "subscribe", "events":
+# ["conversations", "models", "settings"]}`), so a plain client sees nothing but the
+# contract's frames.
+OPTIONAL_EVENTS = {
+    "conversations": CONVERSATION_EVENTS,
+    "models": MODELS_EVENTS,
+    "settings": SETTINGS_EVENTS,
+}
 
 
-@handles("chat.send")
-def chat_send(socket: Any, frame: dict[str, Any]) -> None:
+def chat_send(socket: FrameSocket, frame: dict[str, Any]) -> None:
     reply = socket.services.chat.send(
         field(frame, "conversation_id", str, optional=True),
         field(frame, "content", str),
@@ -26,20 +31,25 @@ def chat_send(socket: Any, frame: dict[str, Any]) -> None:
     socket.follow(reply)
 
 
-@handles("chat.cancel")
-def chat_cancel(socket: Any, frame: dict[str, Any]) -> None:
+def chat_cancel(socket: FrameSocket, frame: dict[str, Any]) -> None:
     socket.services.chat.cancel(field(frame, "message_id", str))
 
 
-@handles("ping")
-def ping(socket: Any, frame: dict[str, Any]) -> None:
+def ping(socket: FrameSocket, frame: dict[str, Any]) -> None:
     socket.send({"type": "pong"})
 
 
-@handles("subscribe")
-def subscribe(socket: Any, frame: dict[str, Any]) -> None:
+def subscribe(socket: FrameSocket, frame: dict[str, Any]) -> None:
     names = field(frame, "events", list)
     unknown = [name for name in names if not isinstance(name, str) or name not in OPTIONAL_EVENTS]
     if unknown:
         raise BadRequest(f"Unknown event group(s): {unknown}", code="invalid_field")
     socket.wanted_prefixes.update(OPTIONAL_EVENTS[name] for name in names)
+
+
+HANDLERS: dict[str, Handler] = {
+    "chat.send": chat_send,
+    "chat.cancel": chat_cancel,
+    "ping": ping,
+    "subscribe": subscribe,
+}

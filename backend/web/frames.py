@@ -1,26 +1,43 @@
-"""Client frame types and their handlers: each feature registers its own in its module."""
+"""Client frame types, their handlers, and what a handler may do with its socket."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backend.core.errors import BadRequest
+from backend.core.json_text import utf8_size
+from backend.core.services import Services
 
-Handler = Callable[[Any, dict[str, Any]], None]  # (ClientSocket, frame)
-HANDLERS: dict[str, Handler] = {}
+if TYPE_CHECKING:
+    from backend.core.chat import Reply
 
 
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    """Register a handler for frames of one `type`."""
+class FrameSocket(Protocol):
+    """The socket a frame came from, as its handler sees it (`ws.ClientSocket`)."""
 
-    def register(handler: Handler) -> Handler:
-        if kind in HANDLERS:
-            raise ValueError(f"two handlers for frame type {kind!r}")
-        HANDLERS[kind] = handler
-        return handler
+    services: Services
+    open: bool
+    wanted_prefixes: set[str]  # bus topics it is sent, by prefix
+    on_close: list[Callable[[], None]]  # cleanups of the features it used
 
-    return register
+    def send(self, frame: dict[str, Any]) -> bool: ...
+
+    def follow(self, reply: Reply) -> None: ...
+
+
+Handler = Callable[[FrameSocket, dict[str, Any]], None]
+
+
+def handler_table(*tables: Mapping[str, Handler]) -> dict[str, Handler]:
+    """The features' handler tables as one, each frame type handled once."""
+    merged: dict[str, Handler] = {}
+    for table in tables:
+        for kind, handler in table.items():
+            if kind in merged:
+                raise ValueError(f"two handlers for frame type {kind!r}")
+            merged[kind] = handler
+    return merged
 
 
 def field(frame: dict[str, Any], name: str, kind: type, *, optional: bool = False) -> Any:
@@ -39,7 +56,5 @@ def field(frame: dict[str, Any], name: str, kind: type, *, optional: bool = Fals
 
 def check_text(value: str, name: str) -> None:
     """JSON can carry lone surrogates ("\\ud800"), which are not text: refuse them here."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise BadRequest(f"`{name}` is not valid Unicode text", code="invalid_text") from exc
+    if utf8_size(value) is None:
+        raise BadRequest(f"`{name}` is not valid Unicode text", code="invalid_text")

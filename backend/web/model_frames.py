@@ -16,16 +16,11 @@ from typing import Any
 
 from backend.core.errors import AppError, BadRequest, NotFound
 from backend.core.providers.ollama.types import OllamaStreamError
-from backend.web.api_models import announce_models_changed
-from backend.web.chat_frames import OPTIONAL_EVENTS
-from backend.web.frames import field, handles
+from backend.web.frames import FrameSocket, Handler, field
 
 log = logging.getLogger("cloudtolocalllm.models")
 
 PROGRESS_INTERVAL_S = 0.1
-
-# `{"type": "subscribe", "events": ["models", "settings"]}` asks for these bus events.
-OPTIONAL_EVENTS.update({"models": "models.", "settings": "settings."})
 
 
 class LatestOnly:
@@ -102,11 +97,13 @@ def progress_frame(request_id: str, name: str, line: dict[str, Any]) -> dict[str
 class Pull:
     """One `models.pull` request: reads Ollama's stream in a thread, sends frames."""
 
-    def __init__(self, socket: Any, request_id: str, name: str, registry: PullRegistry) -> None:
+    def __init__(
+        self, socket: FrameSocket, request_id: str, name: str, registry: PullRegistry
+    ) -> None:
         self.socket, self.request_id, self.name = socket, request_id, name
         self._registry = registry
         self.cancelled = threading.Event()
-        self.stream = socket.services.chat.client.pull(name)  # connects on the first read
+        self.stream = socket.services.models.pull(name)  # connects on the first read
 
     def start(self) -> None:
         thread = threading.Thread(target=self._run, name=f"pull-{self.name[:20]}", daemon=True)
@@ -127,7 +124,7 @@ class Pull:
             if final is not None:
                 self.socket.send(final)
         if final is not None and final["type"] == "models.pull.done":
-            announce_models_changed(self.socket.services, "pulled", self.name)
+            self.socket.services.models.pulled(self.name)
 
     def _stream(self) -> dict[str, Any] | None:
         throttle = LatestOnly(self.socket.send, PROGRESS_INTERVAL_S)
@@ -185,7 +182,7 @@ class PullRegistry:
         with self._lock:
             self._pulls.pop((id(pull.socket), pull.request_id), None)
 
-    def get(self, socket: Any, request_id: str) -> Pull | None:
+    def get(self, socket: FrameSocket, request_id: str) -> Pull | None:
         with self._lock:
             return self._pulls.get((id(socket), request_id))
 
@@ -193,21 +190,23 @@ class PullRegistry:
 PULLS = PullRegistry()
 
 
-@handles("models.pull")
-def models_pull(socket: Any, frame: dict[str, Any]) -> None:
+def models_pull(socket: FrameSocket, frame: dict[str, Any]) -> None:
     request_id = field(frame, "request_id", str)
     name = field(frame, "name", str).strip()
-    if not name:
-        raise BadRequest("`name` must not be empty", code="invalid_field")
     pull = Pull(socket, request_id, name, PULLS)
     PULLS.add(pull)
     pull.start()
 
 
-@handles("models.pull.cancel")
-def models_pull_cancel(socket: Any, frame: dict[str, Any]) -> None:
+def models_pull_cancel(socket: FrameSocket, frame: dict[str, Any]) -> None:
     request_id = field(frame, "request_id", str)
     pull = PULLS.get(socket, request_id)
     if pull is None:
         raise NotFound(f"No pull in progress with request_id {request_id!r}")
     pull.cancel()
+
+
+HANDLERS: dict[str, Handler] = {
+    "models.pull": models_pull,
+    "models.pull.cancel": models_pull_cancel,
+}

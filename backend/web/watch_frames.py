@@ -15,18 +15,16 @@ from typing import Any
 
 from backend.core.errors import NotFound
 from backend.core.events import Event
-from backend.web.frames import field, handles
+from backend.core.topics import REPLY_STARTED
+from backend.web.frames import FrameSocket, Handler, field
 
-# Published by the chat service once a reply is registered as in flight; the payload
-# carries the Reply itself (in-process only: no socket is ever sent this topic).
-REPLY_STARTED = "reply.started"
 _ATTR = "conversation_watcher"
 
 
 class Watcher:
     """The conversations one socket watches, and its subscription to replies starting."""
 
-    def __init__(self, socket: Any) -> None:
+    def __init__(self, socket: FrameSocket) -> None:
         self.socket = socket
         self._lock = threading.Lock()
         self._conversations: set[str] = set()
@@ -50,7 +48,7 @@ class Watcher:
             self.socket.follow(event.payload["reply"])
 
 
-def _watcher(socket: Any) -> Watcher:
+def _watcher(socket: FrameSocket) -> Watcher:
     # Frames of one socket are handled on its receive thread, one at a time: no race here.
     watcher = getattr(socket, _ATTR, None)
     if watcher is None:
@@ -59,8 +57,7 @@ def _watcher(socket: Any) -> Watcher:
     return watcher
 
 
-@handles("conversation.watch")
-def watch(socket: Any, frame: dict[str, Any]) -> None:
+def watch(socket: FrameSocket, frame: dict[str, Any]) -> None:
     conversation_id = field(frame, "conversation_id", str)
     # Ids are hex: anything else names no conversation (and a lone surrogate breaks SQLite).
     if not conversation_id.isascii():
@@ -81,10 +78,12 @@ def watch(socket: Any, frame: dict[str, Any]) -> None:
         socket.follow(reply)
 
 
-@handles("conversation.unwatch")
-def unwatch(socket: Any, frame: dict[str, Any]) -> None:
+def unwatch(socket: FrameSocket, frame: dict[str, Any]) -> None:
     conversation_id = field(frame, "conversation_id", str)
     watcher = getattr(socket, _ATTR, None)
     if watcher is not None:
         watcher.discard(conversation_id)
     socket.send({"type": "conversation.unwatched", "conversation_id": conversation_id})
+
+
+HANDLERS: dict[str, Handler] = {"conversation.watch": watch, "conversation.unwatch": unwatch}

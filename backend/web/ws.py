@@ -16,13 +16,11 @@ from wsproto.utilities import LocalProtocolError
 from backend.core.chat import Reply
 from backend.core.errors import AppError, BadRequest
 from backend.core.events import Event
-from backend.web import (  # noqa: F401  (they register their frame handlers)
-    branch_frames,
-    chat_frames,
-    model_frames,
-    watch_frames,
-)
-from backend.web.frames import HANDLERS
+from backend.core.json_text import utf8_size
+from backend.core.services import Services
+from backend.core.topics import CONVERSATION_EVENTS, STATUS
+from backend.web import branch_frames, chat_frames, model_frames, watch_frames
+from backend.web.frames import handler_table
 
 log = logging.getLogger("cloudtolocalllm.ws")
 
@@ -36,6 +34,10 @@ FRAME_BURST = 200
 EARLY_PONG_DELAYS_S = (0.05, 0.25, 1.0)
 # A dropped frame this small is parsed anyway, to name its request_id in the error.
 _PEEK_BYTES = 64 * 1024
+
+HANDLERS = handler_table(
+    chat_frames.HANDLERS, branch_frames.HANDLERS, model_frames.HANDLERS, watch_frames.HANDLERS
+)
 
 
 class TokenBucket:
@@ -85,8 +87,8 @@ class ClientSocket:
 
     def __init__(
         self,
-        ws: Any,
-        services: Any,
+        ws: Any,  # flask-sock's (simple-websocket's) Server
+        services: Services,
         registry: SocketRegistry | None = None,
         *,
         frame_rate: float = FRAME_RATE,
@@ -97,7 +99,7 @@ class ClientSocket:
         self.services = services
         self.registry = registry if registry is not None else SocketRegistry()
         self.open = True
-        self.wanted_prefixes: set[str] = {"status"}
+        self.wanted_prefixes: set[str] = {STATUS}
         self.on_close: list[Callable[[], None]] = []  # feature modules' cleanups
         self._send_lock = threading.Lock()
         self._frames = TokenBucket(frame_rate, frame_burst, clock=clock)
@@ -117,7 +119,7 @@ class ClientSocket:
 
     def serve(self) -> None:
         """The receive loop; it stays in it until the client closes (or browsers lose frames)."""
-        self.send({"type": "status", **self.services.monitor.status()})
+        self.send({"type": STATUS, **self.services.monitor.status()})
         threading.Thread(target=self._release_early_frames, name="ws-nudge", daemon=True).start()
         unsubscribe = self.services.bus.subscribe(self._on_event, name="websocket")
         self.registry.add(self)
@@ -207,7 +209,7 @@ class ClientSocket:
     def _on_event(self, event: Event) -> None:
         if not event.topic.startswith(tuple(self.wanted_prefixes)):
             return
-        if event.topic.startswith("conversation."):
+        if event.topic.startswith(CONVERSATION_EVENTS):
             self.send({"type": event.topic, "conversation": event.payload})
         else:
             self.send({"type": event.topic, **event.payload})
@@ -239,8 +241,4 @@ def _dumps(frame: dict[str, Any]) -> str:
     """JSON for a text frame, which must be UTF-8: a lone surrogate (a client can send one
     as "\\ud800" and have it echoed in an error) is escaped, or the socket would break."""
     text = json.dumps(frame, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(frame)
-    return text
+    return text if utf8_size(text) is not None else json.dumps(frame)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from tests.reliability.support import (
     assert_reply_well_formed,
@@ -145,3 +146,27 @@ def test_simultaneous_sends_to_one_conversation_start_exactly_one_reply(launch, 
     winner = windows[[a["type"] for a in answers].index("start")]
     assert collect_replies(winner, 1).popitem()[1][-1]["type"] == "complete"
     assert len(app.conversation(conversation_id)["messages"]) == 4
+
+
+def test_a_delete_just_after_a_send_cancels_that_reply_cleanly(launch, fake_ollama):
+    """Issue 12 item 6: a delete 0-30 ms after `chat.send` reserves the conversation as the
+    other mutations do. A reply that started ends `cancelled`; a send that came too late
+    is refused as `not_found`; never `internal_error`, never a traceback in the log."""
+    app = launch()
+    ws = app.ws()
+    fake_ollama.token_count, fake_ollama.token_delay = 40, 0.005
+    for delay_ms in (0, 0, 1, 2, 3, 5, 8, 10, 15, 20, 25, 30):
+        conversation_id = new_conversation(ws)
+        request_id = chat_send(ws, "answer slowly", conversation_id)
+        time.sleep(delay_ms / 1000)
+        deleted = app.request("DELETE", f"api/conversations/{conversation_id}")
+        assert deleted.status_code == 204, deleted.text
+        answer = ws.recv_until(lambda f, rid=request_id: f.get("request_id") == rid)[-1]
+        if answer["type"] == "start":
+            (frames,) = collect_replies(ws, 1, already=[answer]).values()
+            assert frames[-1]["type"] == "cancelled", (delay_ms, frames[-1])
+        else:
+            assert (answer["type"], answer["code"]) == ("error", "not_found"), (delay_ms, answer)
+        assert app.request("GET", f"api/conversations/{conversation_id}").status_code == 404
+    assert "Traceback" not in app.logs()
+    assert "internal_error" not in app.logs()

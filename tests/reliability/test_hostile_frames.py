@@ -15,8 +15,10 @@ import simple_websocket
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from backend.web.frames import HANDLERS
-from backend.web.ws import ClientSocket  # noqa: F401  (registers every frame handler)
+from backend.web.ws import (
+    HANDLERS,
+    ClientSocket,  # noqa: F401  (registers every frame handler)
+)
 from tests.reliability.fuzz import CODE, FUZZ, json_values, texts
 from tests.reliability.support import App
 

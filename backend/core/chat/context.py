@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from backend.core.errors import AppError
-from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.base import Provider
 
 # Ollama runs a model with num_ctx 4096 unless the request sets `num_ctx`, however long the
 # model's own (trained) context is: trimming to the model's 128 K would let Ollama cut
@@ -85,30 +84,26 @@ def fit(messages: list[dict[str, Any]], num_ctx: int, options: dict | None = Non
 class ContextWindows:
     """The num_ctx a reply will run with; `/api/show` is asked once per model and server."""
 
-    def __init__(
-        self, client: Callable[[], OllamaClient], *, show_timeout_s: float = SHOW_TIMEOUT_S
-    ) -> None:
-        self._client = client
+    def __init__(self, *, show_timeout_s: float = SHOW_TIMEOUT_S) -> None:
         self._show_timeout_s = show_timeout_s
         self._lock = threading.Lock()
         self._trained: dict[tuple[str, str], int | None] = {}
 
-    def num_ctx(self, model: str, options: dict[str, Any] | None) -> int:
+    def num_ctx(self, provider: Provider, model: str, options: dict[str, Any] | None) -> int:
         asked = (options or {}).get("num_ctx")
         if isinstance(asked, int) and asked > 0:
             return asked  # sent to Ollama with the request, so it is what Ollama will use
-        trained = self.trained(model)
+        trained = self.trained(provider, model)
         return min(trained, OLLAMA_DEFAULT_NUM_CTX) if trained else OLLAMA_DEFAULT_NUM_CTX
 
-    def trained(self, model: str) -> int | None:
-        """The model's own context length, or None if Ollama can't say (not cached then)."""
-        client = self._client()
-        key = (client.base_url, model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest")
+    def trained(self, provider: Provider, model: str) -> int | None:
+        """The model's own context length, or None if the server can't say (not cached then)."""
+        key = (provider.base_url, model if ":" in model.rsplit("/", 1)[-1] else f"{model}:latest")
         with self._lock:
             if key in self._trained:
                 return self._trained[key]
         try:
-            found = client.context_window(model, timeout=self._show_timeout_s)
+            found = provider.context_window(model, timeout=self._show_timeout_s)
         except AppError:
             return None  # the reply itself will report what is wrong with Ollama
         with self._lock:

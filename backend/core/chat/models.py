@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from backend.core.errors import AppError, BadRequest, NotFound
 from backend.core.providers.base import Model
-from backend.core.providers.ollama import OllamaClient, OllamaError, OllamaUnavailable
+from backend.core.providers.ollama import OllamaError, OllamaUnavailable
+from backend.core.providers.registry import Endpoints
 
 
 def same_model(requested: str, installed: str) -> bool:
@@ -21,36 +22,41 @@ def same_model(requested: str, installed: str) -> bool:
 
 
 class ModelCatalog:
-    """The installed models, cached briefly so a send costs no extra round trip."""
+    """The installed models of each endpoint, cached briefly so a send costs no extra
+    round trip; an endpoint pointed at another server starts a fresh cache."""
 
     def __init__(
         self,
-        client: Callable[[], OllamaClient],
+        endpoints: Endpoints,
         *,
         ttl_s: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
+        self._endpoints = endpoints
         self._ttl_s, self._clock = ttl_s, clock
         self._lock = threading.Lock()
-        self._cached: tuple[float, list[Model]] | None = None
+        # endpoint id -> (when listed, the provider asked, its models)
+        self._cached: dict[str, tuple[float, object, list[Model]]] = {}
 
-    def list(self, *, refresh: bool = False) -> list[Model]:
+    def list(self, *, refresh: bool = False, endpoint_id: str | None = None) -> list[Model]:
+        endpoint_id = endpoint_id or self._endpoints.default
+        provider = self._endpoints.get(endpoint_id)
         with self._lock:
-            cached = self._cached
-        if cached and not refresh and self._clock() - cached[0] < self._ttl_s:
-            return cached[1]
-        models = self._client().list_models(timeout=5.0)
+            cached = self._cached.get(endpoint_id)
+        fresh = cached and cached[1] is provider and self._clock() - cached[0] < self._ttl_s
+        if fresh and not refresh:
+            return cached[2]
+        models = provider.list_models(timeout=5.0)
         with self._lock:
-            self._cached = (self._clock(), models)
+            self._cached[endpoint_id] = (self._clock(), provider, models)
         return models
 
-    def resolve(self, requested: str | None) -> str:
+    def resolve(self, requested: str | None, endpoint_id: str | None = None) -> str:
         """The model to use, or an AppError the user can act on."""
         if requested is not None and (not isinstance(requested, str) or not requested.strip()):
             raise BadRequest("`model` must be a non-empty string", code="invalid_field")
         try:
-            models = self.list()
+            models = self.list(endpoint_id=endpoint_id)
             if requested is None:
                 if not models:
                     raise BadRequest(
@@ -58,7 +64,7 @@ class ModelCatalog:
                     )
                 return models[0].name
             if not any(same_model(requested, m.name) for m in models):
-                models = self.list(refresh=True)
+                models = self.list(refresh=True, endpoint_id=endpoint_id)
         except (OllamaUnavailable, OllamaError) as exc:
             if requested is None:
                 raise AppError(f"Can't choose a model: {exc.message}", code=exc.code) from exc

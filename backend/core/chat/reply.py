@@ -6,6 +6,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from backend.core.providers.base import ReplyStream
+from backend.core.providers.registry import DEFAULT_ENDPOINT
+
 
 class Reply:
     """The deltas of one reply as they arrive, and its final frame once it has one.
@@ -15,6 +18,9 @@ class Reply:
     deltas that piled up as one `chunk`, so a slow socket costs frames, never text, and
     never slows the generating thread or the other readers. The `start` frame waits for
     `begin()`, which says how the history was fitted to the model's context.
+
+    Everything that says what the reply is comes in at construction; what changes later
+    (its text, its stream once opened, a stop) changes through methods, under one lock.
     """
 
     def __init__(
@@ -27,6 +33,8 @@ class Reply:
         model: str,
         user_parent_id: str | None = None,
         sibling_of: str | None = None,
+        endpoint_id: str = DEFAULT_ENDPOINT,
+        auto_title: bool = False,
     ) -> None:
         self.request_id = request_id
         self.conversation_id = conversation_id
@@ -35,7 +43,8 @@ class Reply:
         self.model = model
         self.user_parent_id = user_parent_id  # None: the first exchange of a conversation
         self.sibling_of = sibling_of  # the message this one is an alternative to, if any
-        self.auto_title = False  # ask the model for a title once this first exchange is done
+        self.endpoint_id = endpoint_id  # which provider streams it
+        self.auto_title = auto_title  # ask the model for a title once this first exchange is done
         self.context: dict[str, Any] | None = None
         self._cond = threading.Condition()
         self._content: list[str] = []
@@ -43,9 +52,34 @@ class Reply:
         self._final: dict[str, Any] | None = None
         self.cancel_requested = threading.Event()
         self.finished = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.stream: Any = None  # the Ollama ChatStream, aborted to stop the reply
-        self.stop_reason = "cancelled"  # or "interrupted" when the app shuts down
+        self._stream: ReplyStream | None = None  # the provider's stream, aborted to stop
+        self._stop_reason = "cancelled"  # or "interrupted" when the app shuts down
+
+    # -- stopping ----------------------------------------------------------------------
+
+    def stop(self, reason: str = "cancelled") -> None:
+        """From any thread: end the reply as `reason` (its text kept) promptly."""
+        with self._cond:
+            if not self.cancel_requested.is_set():
+                self._stop_reason = reason
+            self.cancel_requested.set()
+            stream = self._stream
+        if stream is not None:
+            stream.abort()  # wakes a read blocked on a slow server at once
+
+    @property
+    def stop_reason(self) -> str:
+        with self._cond:
+            return self._stop_reason
+
+    def attach(self, stream: ReplyStream) -> ReplyStream:
+        """The reply thread's stream, once opened; aborted at once if a stop came first."""
+        with self._cond:
+            self._stream = stream
+            stopped = self.cancel_requested.is_set()
+        if stopped:
+            stream.abort()
+        return stream
 
     # -- the generating side ---------------------------------------------------------
 

@@ -11,8 +11,8 @@ from backend.core.chat.context import ContextWindows, fit
 from backend.core.chat.progress import ProgressWriter
 from backend.core.chat.reply import Reply
 from backend.core.errors import AppError
-from backend.core.providers.base import ChatDone, ContentDelta, ThinkingDelta
-from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.base import ChatDone, ContentDelta, ReplyStream, ThinkingDelta
+from backend.core.providers.registry import Endpoints
 from backend.core.store import StoreError
 
 log = logging.getLogger("cloudtolocalllm.chat")
@@ -20,8 +20,9 @@ log = logging.getLogger("cloudtolocalllm.chat")
 
 @dataclass(frozen=True)
 class ReplyPlan:
-    """What one reply sends to Ollama, before the history is fitted to the context."""
+    """What one reply sends to its provider, before the history is fitted to the context."""
 
+    endpoint_id: str
     model: str
     messages: list[dict[str, Any]]
     options: dict[str, Any] | None
@@ -58,7 +59,7 @@ class ReplyRunner:
     def __init__(
         self,
         store: Any,
-        client: Callable[[], OllamaClient],
+        endpoints: Endpoints,
         windows: ContextWindows,
         *,
         persist_interval_s: float,
@@ -66,7 +67,7 @@ class ReplyRunner:
         on_ollama_failure: Callable[[], None],
     ) -> None:
         self.store = store
-        self._client = client
+        self._endpoints = endpoints
         self._windows = windows
         self._persist_interval_s = persist_interval_s
         self._clock = clock
@@ -74,23 +75,20 @@ class ReplyRunner:
 
     def run(self, reply: Reply, plan: ReplyPlan) -> dict:
         """Stream and store the reply; returns its final frame (without `seq`)."""
-        num_ctx = self._windows.num_ctx(plan.model, plan.options)
+        provider = self._endpoints.get(plan.endpoint_id)
+        num_ctx = self._windows.num_ctx(provider, plan.model, plan.options)
         fitted = fit(plan.messages, num_ctx, plan.options)
         reply.begin(fitted.frame_info())
-        client = self._client()
-        stream = client.chat_stream(plan.model, fitted.messages, plan.options, think=plan.think)
-        reply.stream = stream
-        if reply.cancel_requested.is_set():  # cancelled before the stream existed to abort
-            stream.abort()
-        return self._stream_and_store(reply)
+        stream = provider.chat_stream(plan.model, fitted.messages, plan.options, think=plan.think)
+        return self._stream_and_store(reply, reply.attach(stream))
 
-    def _stream_and_store(self, reply: Reply) -> dict:
+    def _stream_and_store(self, reply: Reply, opened: ReplyStream) -> dict:
         writer = ProgressWriter(self.store, reply.message_id, self._persist_interval_s, self._clock)
         timer = ThinkingTimer(self._clock)
         done: ChatDone | None = None
         failure: AppError | None = None
         try:
-            with reply.stream as stream:
+            with opened as stream:
                 # A network read at a time: at full speed one holds dozens of tokens, and
                 # they go to the readers (one lock, one wake-up) and the writer together.
                 for events in stream.batches():

@@ -19,10 +19,12 @@ from backend.core.chat.reply import Reply
 from backend.core.chat.runner import ReplyPlan, ReplyRunner, error_frame
 from backend.core.chat.titles import TitleWriter
 from backend.core.errors import AppError, BadRequest, Busy, NotFound
-from backend.core.providers.ollama import OllamaClient
+from backend.core.json_text import utf8_size
+from backend.core.providers.base import Provider
+from backend.core.providers.registry import Endpoints
+from backend.core.settings import MAX_CONTENT_BYTES
 from backend.core.store.validation import check_options
-
-MAX_CONTENT_BYTES = 1024 * 1024
+from backend.core.topics import CONVERSATION_CREATED, CONVERSATION_UPDATED, REPLY_STARTED
 
 
 class ChatService:
@@ -31,7 +33,7 @@ class ChatService:
     def __init__(
         self,
         store: Any,
-        client: OllamaClient,
+        endpoints: Endpoints | Provider,
         *,
         persist_interval_s: float = 0.25,
         max_content_bytes: int = MAX_CONTENT_BYTES,
@@ -42,12 +44,13 @@ class ChatService:
         auto_title: bool = False,
     ) -> None:
         self.store = store
-        self.client = client  # replaced when the user points the app at another Ollama
-        self.models = ModelCatalog(lambda: self.client)
-        self.windows = ContextWindows(lambda: self.client)
+        # Replies find their provider here when they start (a lone provider: the default).
+        self.endpoints = endpoints if isinstance(endpoints, Endpoints) else Endpoints(endpoints)
+        self.models = ModelCatalog(self.endpoints)
+        self.windows = ContextWindows()
         self._runner = ReplyRunner(
             store,
-            lambda: self.client,
+            self.endpoints,
             self.windows,
             persist_interval_s=persist_interval_s,
             clock=clock,
@@ -58,10 +61,12 @@ class ChatService:
         self._publish = publish or (lambda topic, payload: None)
         self._default_model = default_model or (lambda: None)
         # Titles written by the model after the first exchange (off: keep the first message's).
-        self.titles = TitleWriter(store, lambda: self.client, self._publish) if auto_title else None
-        self._lock = threading.Lock()
+        self.titles = TitleWriter(store, self.endpoints, self._publish) if auto_title else None
+        # Notified whenever a reply registers or a conversation is released (see `exclusive`).
+        self._lock = threading.Condition()
         self._by_message: dict[str, Reply] = {}
         self._busy_conversations: set[str] = set()
+        self._changing: set[str] = set()  # reserved by `exclusive`, not by a reply
         self._closing = False
 
     # -- public API -----------------------------------------------------------------
@@ -159,14 +164,14 @@ class ChatService:
             reply = self._by_message.get(message_id)
         if reply is None:
             raise NotFound(f"No reply in progress with id {message_id!r}")
-        self._stop(reply)
+        reply.stop()
         return reply
 
     def active(self, conversation_id: str | None = None) -> list[Reply]:
         with self._lock:
-            return [
-                r for r in self._by_message.values() if conversation_id in (None, r.conversation_id)
-            ]
+            if conversation_id is None:
+                return list(self._by_message.values())
+            return self._running_in(conversation_id)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop every reply in flight, keeping its text as `interrupted`, and wait for it."""
@@ -176,8 +181,7 @@ class ChatService:
         if self.titles is not None:
             self.titles.close()
         for reply in replies:
-            reply.stop_reason = "interrupted"
-            self._stop(reply)
+            reply.stop("interrupted")
         deadline = self._clock() + timeout
         for reply in replies:
             reply.finished.wait(max(0.0, deadline - self._clock()))
@@ -187,10 +191,9 @@ class ChatService:
     def _checked_content(self, content: Any) -> str:
         if not isinstance(content, str):
             raise BadRequest("`content` must be a string", code="invalid_field")
-        try:
-            size = len(content.encode("utf-8"))
-        except UnicodeEncodeError as exc:
-            raise BadRequest("The message is not valid Unicode text", code="invalid_text") from exc
+        size = utf8_size(content)
+        if size is None:
+            raise BadRequest("The message is not valid Unicode text", code="invalid_text")
         if size > self._max_content_bytes:
             raise BadRequest("The message is longer than 1 MiB", code="content_too_large")
         if not content.strip():
@@ -203,6 +206,8 @@ class ChatService:
                 raise AppError("The app is shutting down", code="shutting_down")
             if conversation_id is None:
                 return
+            if conversation_id in self._changing:
+                raise Busy("This conversation is being changed; try again")
             if conversation_id in self._busy_conversations:
                 raise Busy("A reply is still streaming in this conversation; stop it or wait")
             self._busy_conversations.add(conversation_id)
@@ -210,6 +215,41 @@ class ChatService:
     def _release(self, conversation_id: str | None) -> None:
         with self._lock:
             self._busy_conversations.discard(conversation_id)
+            self._lock.notify_all()
+
+    def exclusive(self, conversation_id: str, change: Callable[[], Any], timeout: float = 5.0):
+        """Run `change` (a delete) with the conversation reserved, after stopping its replies.
+
+        A reply may be starting when this is called (its send reserved the conversation
+        but has not registered the reply yet): it is stopped the moment it registers, so
+        it ends `cancelled`, its text kept, before `change` runs.
+        """
+        deadline = self._clock() + timeout
+        while True:
+            with self._lock:
+                if self._closing:
+                    raise AppError("The app is shutting down", code="shutting_down")
+                if conversation_id not in self._busy_conversations:
+                    self._busy_conversations.add(conversation_id)
+                    self._changing.add(conversation_id)
+                    break
+                running = self._running_in(conversation_id)
+                if not running:  # a send is registering its reply: woken when it has
+                    self._lock.wait(min(max(deadline - self._clock(), 0.0), 0.1))
+            for reply in running:
+                reply.stop()
+                reply.finished.wait(max(deadline - self._clock(), 0.0))
+            if self._clock() >= deadline:
+                raise Busy("A reply in this conversation did not stop in time; try again")
+        try:
+            return change()
+        finally:
+            with self._lock:
+                self._changing.discard(conversation_id)
+            self._release(conversation_id)
+
+    def _running_in(self, conversation_id: str) -> list[Reply]:
+        return [r for r in self._by_message.values() if r.conversation_id == conversation_id]
 
     def _while_idle(self, message_id: str, change: Callable[[str], dict]) -> dict[str, Any]:
         """Change a conversation's tree while no reply streams in it (and none can start)."""
@@ -219,7 +259,7 @@ class ChatService:
             conversation = change(message_id)
         finally:
             self._release(cid)
-        self._publish("conversation.updated", _without_messages(conversation))
+        self._publish(CONVERSATION_UPDATED, _without_messages(conversation))
         return conversation
 
     def _beside(
@@ -275,7 +315,7 @@ class ChatService:
             created = self.store.create_conversation(title=title_from(content or ""), model=model)
             self._reserve(created["id"])
             reserved.append(created["id"])
-            self._publish("conversation.created", created)
+            self._publish(CONVERSATION_CREATED, created)
             return created
         if conversation.get("model") != model:
             return self.store.update_conversation(conversation["id"], model=model)
@@ -299,6 +339,7 @@ class ChatService:
         )
         earlier = self.store.history(cid, before_message_id=assistant["id"])
         plan = ReplyPlan(
+            endpoint_id=self.endpoints.default,
             model=model,
             messages=build_messages(conversation.get("system_prompt"), earlier),
             # The message's own options win over the conversation's, key by key.
@@ -313,22 +354,17 @@ class ChatService:
             model=model,
             user_parent_id=user["parent_id"],
             sibling_of=sibling_of,
+            endpoint_id=plan.endpoint_id,
+            auto_title=auto_title,
         )
-        reply.auto_title = auto_title
         with self._lock:
             self._by_message[reply.message_id] = reply
-        self._publish("reply.started", {"conversation_id": cid, "reply": reply})  # for watchers
-        reply.thread = threading.Thread(
+            self._lock.notify_all()
+        self._publish(REPLY_STARTED, {"conversation_id": cid, "reply": reply})  # for watchers
+        threading.Thread(
             target=self._run, args=(reply, plan), name=f"reply-{reply.message_id[:8]}", daemon=True
-        )
-        reply.thread.start()
+        ).start()
         return reply
-
-    def _stop(self, reply: Reply) -> None:
-        reply.cancel_requested.set()
-        stream = reply.stream  # None until the context is fitted: the runner checks the flag
-        if stream is not None:
-            stream.abort()  # wakes a read blocked on a slow Ollama at once
 
     # -- the reply thread ---------------------------------------------------------------
 
@@ -342,8 +378,9 @@ class ChatService:
             with self._lock:
                 self._by_message.pop(reply.message_id, None)
                 self._busy_conversations.discard(reply.conversation_id)
+                self._lock.notify_all()
             reply.finish(final)
-        self._publish("conversation.updated", {"id": reply.conversation_id})
+        self._publish(CONVERSATION_UPDATED, {"id": reply.conversation_id})
         if self.titles is not None and reply.auto_title:
             self.titles.after_reply(reply, final)
 

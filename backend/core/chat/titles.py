@@ -17,8 +17,9 @@ from typing import Any
 from backend.core.chat.history import title_from
 from backend.core.chat.reply import Reply
 from backend.core.errors import AppError
-from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.registry import Endpoints
 from backend.core.store.store import DEFAULT_TITLE
+from backend.core.topics import CONVERSATION_UPDATED
 
 log = logging.getLogger("cloudtolocalllm.titles")
 
@@ -66,11 +67,11 @@ class TitleWriter:
     def __init__(
         self,
         store: Any,
-        client: Callable[[], OllamaClient],
+        endpoints: Endpoints,
         publish: Callable[[str, dict], None],
     ) -> None:
         self.store = store
-        self._client = client
+        self._endpoints = endpoints
         self._publish = publish
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
@@ -110,7 +111,7 @@ class TitleWriter:
             if not is_automatic(conversation["title"], question):
                 return
             answer = self.store.get_message(reply.message_id)["content"]
-            title = self._ask(reply.model, question, answer)
+            title = self._ask(reply.endpoint_id, reply.model, question, answer)
             if not title or title == conversation["title"] or self._closed:
                 return
             updated = self.store.set_title_if(reply.conversation_id, conversation["title"], title)
@@ -118,9 +119,11 @@ class TitleWriter:
             log.info("no title for %s: %s", reply.conversation_id, exc.message)
             return
         if updated is not None:
-            self._publish("conversation.updated", updated)
+            self._publish(CONVERSATION_UPDATED, updated)
 
-    def _ask(self, model: str, question: str, answer: str) -> str:
+    def _ask(self, endpoint_id: str, model: str, question: str, answer: str) -> str:
         prompt = _PROMPT.format(question=question[:_EXCERPT_CHARS], answer=answer[:_EXCERPT_CHARS])
-        raw = self._client().chat(model, [{"role": "user", "content": prompt}], TITLE_OPTIONS)
+        raw = self._endpoints.get(endpoint_id).chat(
+            model, [{"role": "user", "content": prompt}], TITLE_OPTIONS
+        )
         return clean_title(raw)

@@ -1,6 +1,7 @@
 """The conversation store: SQLite through SQLAlchemy, versioned and migrated at start-up."""
 
-from backend.core.store.db import DB_FILENAME, StoreError
+from backend.core.settings import DB_FILENAME
+from backend.core.store.db import StoreError
 from backend.core.store.migrations import LATEST_VERSION
 from backend.core.store.models import ROLES, STATUSES
 from backend.core.store.store import Store

@@ -11,7 +11,6 @@ from sqlalchemy import URL, Connection, Engine, create_engine, event
 from backend.core.errors import AppError
 from backend.core.json_text import loads
 
-DB_FILENAME = "cloudtolocalllm.db"
 BUSY_TIMEOUT_MS = 5000
 # Execution option read by the "begin" hook: "IMMEDIATE" for units of work that write.
 BEGIN_MODE = "cloudtolocalllm_begin_mode"

@@ -74,7 +74,7 @@ class Store:
         self.close()
 
     @contextmanager
-    def _session(self, *, write: bool = False) -> Iterator[Session]:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
         """One unit of work: a snapshot to read, or the write lock taken up front."""
         try:
             with self._sessions() as session:
@@ -95,7 +95,7 @@ class Store:
             .values(status="interrupted")
             .execution_options(synchronize_session=False)
         )
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             return s.execute(stmt).rowcount
 
     # Conversations
@@ -114,7 +114,7 @@ class Store:
         )
         now = self._clock()
         conversation = Conversation(id=uuid4().hex, created_at=now, updated_at=now, **fields)
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             s.add(conversation)
         return conversation_dict(conversation, 0)
 
@@ -125,7 +125,7 @@ class Store:
 
         `message_count` counts every stored message, alternatives included (as the list does).
         """
-        with self._session() as s:
+        with self.session() as s:
             conversation = _get(s, Conversation, conversation_id)
             if not with_messages:
                 return conversation_dict(conversation, _count_messages(s, conversation_id))
@@ -153,9 +153,9 @@ class Store:
         )
         if q:
             # Ranked by relevance, with `snippet`, `match` and `message_id`: see search.py.
-            with self._session() as s:
+            with self.session() as s:
                 return search_conversations(s, q, limit=limit, offset=offset)
-        with self._session() as s:
+        with self.session() as s:
             return [conversation_dict(row, row.message_count) for row in s.execute(stmt)]
 
     def update_conversation(self, conversation_id: str, **fields: Any) -> dict[str, Any]:
@@ -164,7 +164,7 @@ class Store:
         if unknown:
             raise BadRequest(f"cannot update {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
         values = conversation_fields(**fields)
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             conversation = _get(s, Conversation, conversation_id)
             for name, value in values.items():
                 setattr(conversation, name, value)
@@ -176,7 +176,7 @@ class Store:
     def delete_conversation(self, conversation_id: str) -> None:
         """Delete it and (by the foreign key's ON DELETE CASCADE) its messages."""
         stmt = delete(Conversation).where(Conversation.id == conversation_id)
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             deleted = s.execute(stmt.execution_options(synchronize_session=False)).rowcount
             if not deleted:
                 raise NotFound(f"no conversation {conversation_id!r}")
@@ -185,7 +185,7 @@ class Store:
         """Rename only if the title is still `expected` (an automatic title must never undo
         the user's own renaming); `updated_at` stays: nothing new happened in the chat."""
         values = conversation_fields(title=title)
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             conversation = _get(s, Conversation, conversation_id)
             if conversation.title != expected:
                 return None
@@ -213,7 +213,7 @@ class Store:
         check_text("model", model, optional=True)
         now = self._clock()
         last = select(func.max(Message.position)).where(Message.conversation_id == conversation_id)
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             # The write lock is held from BEGIN IMMEDIATE, so max(position) cannot race.
             conversation = _get(s, Conversation, conversation_id)
             if parent_id is AFTER_ACTIVE_LEAF:
@@ -240,19 +240,19 @@ class Store:
 
     def activate_message(self, message_id: str) -> dict[str, Any]:
         """Show the path through `message_id` (down to its newest leaf); the conversation."""
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             conversation, tree = activate(s, message_id)
         return _with_path(conversation, tree)
 
     def delete_message(self, message_id: str) -> dict[str, Any]:
         """Delete a message with its replies and edits below it; the conversation after."""
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             conversation, tree = delete_subtree(s, message_id, self._clock())
         return _with_path(conversation, tree)
 
     def subtree_ids(self, message_id: str) -> list[str]:
         """`message_id` and the ids of every message below it."""
-        with self._session() as s:
+        with self.session() as s:
             message, _conversation, tree = message_in(s, message_id)
         return tree.subtree(message.id)
 
@@ -282,19 +282,19 @@ class Store:
             self.get_message(message_id)  # still report an unknown id
             return
         stmt = update(Message).where(Message.id == message_id).values(**values)
-        with self._session(write=True) as s:
+        with self.session(write=True) as s:
             if not s.execute(stmt.execution_options(synchronize_session=False)).rowcount:
                 raise NotFound(f"no message {message_id!r}")
 
     def get_message(self, message_id: str) -> dict[str, Any]:
-        with self._session() as s:
+        with self.session() as s:
             return message_dict(_get(s, Message, message_id))
 
     def history(
         self, conversation_id: str, *, before_message_id: str | None = None
     ) -> list[dict[str, Any]]:
         """The active path, root first; or the path down to (without) `before_message_id`."""
-        with self._session() as s:
+        with self.session() as s:
             conversation = _get(s, Conversation, conversation_id)
             tree = load_tree(s, conversation_id)
         if before_message_id is None:

@@ -77,7 +77,7 @@ def _header(exported_at: datetime) -> dict[str, Any]:
 
 def export_document(store: Any, exported_at: datetime) -> dict[str, Any]:
     """The whole export as one dict (fine for tests and small data; the route streams)."""
-    with store._session() as session:
+    with store.session() as session:
         return {**_header(exported_at), "conversations": list(_conversations(session))}
 
 
@@ -87,7 +87,7 @@ def iter_export_json(store: Any, exported_at: datetime) -> Iterator[str]:
     The text equals `json.dumps(export_document(...), indent=2, ensure_ascii=False)`.
     """
     head = json.dumps(_header(exported_at), indent=2, ensure_ascii=False)
-    with store._session() as session:
+    with store.session() as session:
         yield head[:-2] + ',\n  "conversations": ['
         first = True
         for conversation in _conversations(session):
@@ -102,7 +102,7 @@ def iter_export_markdown(store: Any, exported_at: datetime) -> Iterator[str]:
     """Every conversation as Markdown in one document, separated by rules. Each part is
     exactly that conversation's own Markdown export (`GET /api/conversations/ID/export`)."""
     order = (Conversation.updated_at.desc(), Conversation.id.desc())
-    with store._session() as session:
+    with store.session() as session:
         ids = list(session.scalars(select(Conversation.id).order_by(*order)))
     yield f"# CloudToLocalLLM export\n\nExported {iso(exported_at)} · {len(ids)} conversations\n"
     for conversation_id in ids:
@@ -121,7 +121,7 @@ def import_document(store: Any, document: Any) -> dict[str, Any]:
     `streaming` when exported are imported as `interrupted`.
     """
     parsed = parse_import(document)
-    with store._session(write=True) as session:
+    with store.session(write=True) as session:
         conversation_ids = _assign_ids(session, Conversation, [c.values["id"] for c in parsed])
         message_ids = _assign_ids(session, Message, [m["id"] for c in parsed for m in c.messages])
         rows = _rows(parsed, conversation_ids, message_ids)
