@@ -104,3 +104,25 @@ def test_a_failed_write_is_raised_on_the_reply_thread():
     wait_idle(writer)
     with pytest.raises(OSError, match="disk full"):
         writer.maybe_flush()
+
+
+def test_every_progress_write_of_a_reply_runs_on_one_thread_of_its_own():
+    clock = ManualClock()
+    writers_seen: list[threading.Thread] = []
+
+    class Recording(SlowStore):
+        def update_message(self, message_id, **fields):
+            writers_seen.append(threading.current_thread())
+
+    writer = ProgressWriter(Recording(clock), "m1", 0.25, clock)
+    for step in range(1, 6):
+        writer.content.append(str(step))
+        clock.now = step * 1.0
+        writer.maybe_flush()
+        wait_idle(writer)
+    writer.store_final(status="complete")
+    progress, final = writers_seen[:-1], writers_seen[-1]
+    assert len(progress) == 5 and len(set(progress)) == 1
+    assert progress[0] is not threading.current_thread()
+    assert final is threading.current_thread()  # the final write is the caller's, and last
+    assert not progress[0].is_alive()  # store_final ended the writer thread

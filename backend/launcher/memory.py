@@ -25,10 +25,12 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     """Cap glibc's malloc arenas; True if it took effect.
 
     glibc gives threads that allocate at the same time arenas of their own (up to eight
-    per core) and keeps each arena's freed memory. Every reply runs on new threads, so
-    the resident size crept up by ~2.5 MB a reply (63 → 83 MB over eight long replies);
-    with two arenas it stays at ~72 MB. This process's threads mostly wait on sockets,
-    so they hardly contend for an arena.
+    per core) and keeps each arena's freed memory. Every reply runs on threads of its
+    own (the reply, its progress writer, one sender per socket that shows it), so the
+    resident size crept up by ~2.5 MB a reply (63 → 83 MB over eight long replies, when
+    each progress write still had a thread of its own); with two arenas it stayed at
+    ~72 MB. This process's threads mostly wait on sockets, so they hardly contend for
+    an arena.
     """
     if not sys.platform.startswith("linux"):
         return False

@@ -10,7 +10,8 @@ from typing import Any
 class ProgressWriter:
     """Accumulates a reply's text and stores it at most once per interval while it grows.
 
-    The reply thread decides when to write; the write itself runs on a thread of its own.
+    The reply thread decides when to write; the writes run on one thread of the reply's
+    own, started at the first write and ended by `store_final`.
     A write can take long for reasons that have nothing to do with the reply: another
     writer holding SQLite's lock, a WAL checkpoint's fsync on a busy disk. Tokens must not
     wait for any of that. A new write is handed over only once the interval has passed
@@ -33,6 +34,9 @@ class ProgressWriter:
         self.writes = 0
         self._cond = threading.Condition()
         self._running = False  # a progress write is in flight
+        self._requested: tuple[int, int] | None = None  # the text to write next
+        self._closed = False
+        self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
 
     def text(self) -> tuple[str, str]:
@@ -50,10 +54,13 @@ class ProgressWriter:
             if self._running or self._clock() - self._last_write < self._interval_s:
                 return  # too soon, or still writing: a later delta tries again
             self._running = True
+            self._requested = (len(self.content), len(self.thinking))
+            self._cond.notify_all()
         self._flushed_parts = parts
-        counts = (len(self.content), len(self.thinking))
-        name = f"persist-{self.message_id[:8]}"
-        threading.Thread(target=self._write, args=(counts,), name=name, daemon=True).start()
+        if self._thread is None:
+            name = f"persist-{self.message_id[:8]}"
+            self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+            self._thread.start()
 
     def store_final(
         self, *, status: str, error: str | None = None, stats: dict | None = None
@@ -61,6 +68,10 @@ class ProgressWriter:
         with self._cond:
             while self._running:
                 self._cond.wait()
+            self._closed = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
         content, thinking = self.text()
         self.store.update_message(
             self.message_id,
@@ -71,6 +82,17 @@ class ProgressWriter:
             stats=stats,
         )
         self.writes += 1
+
+    def _serve(self) -> None:
+        """The writer thread: one write per request, until `store_final` closes it."""
+        while True:
+            with self._cond:
+                while self._requested is None and not self._closed:
+                    self._cond.wait()
+                if self._requested is None:
+                    return
+                counts, self._requested = self._requested, None
+            self._write(counts)
 
     def _write(self, counts: tuple[int, int]) -> None:
         # Slices of lists the reply thread appends to: atomic, and a consistent prefix.

@@ -29,6 +29,15 @@ class ReplyPlan:
     think: bool | None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How the stream ended: its `done` event, or the failure, and the time spent thinking."""
+
+    done: ChatDone | None
+    failure: AppError | None
+    thinking_ms: float | None
+
+
 class ThinkingTimer:
     """How long a reasoning model thought: first thinking delta to first content delta."""
 
@@ -115,19 +124,12 @@ class ReplyRunner:
                     writer.maybe_flush()
         except AppError as exc:
             failure = exc
-        return self._finalize(reply, writer, done, failure, timer.elapsed_ms())
+        return self._finalize(reply, writer, Outcome(done, failure, timer.elapsed_ms()))
 
-    def _finalize(
-        self,
-        reply: Reply,
-        writer: ProgressWriter,
-        done: ChatDone | None,
-        failure: AppError | None,
-        thinking_ms: float | None,
-    ) -> dict:
+    def _finalize(self, reply: Reply, writer: ProgressWriter, outcome: Outcome) -> dict:
         content, _thinking = writer.text()
         try:
-            return self._store_outcome(reply, writer, done, failure, thinking_ms, content)
+            return self._store_outcome(reply, writer, outcome, content)
         except StoreError as exc:
             # The disk is full or the database broke: the text so far (stored up to the last
             # batch that could be) still reaches the UI, which must not lose what it shows.
@@ -135,14 +137,9 @@ class ReplyRunner:
             return error_frame(reply, exc.code, exc.message, content)
 
     def _store_outcome(
-        self,
-        reply: Reply,
-        writer: ProgressWriter,
-        done: ChatDone | None,
-        failure: AppError | None,
-        thinking_ms: float | None,
-        content: str,
+        self, reply: Reply, writer: ProgressWriter, outcome: Outcome, content: str
     ) -> dict:
+        done, failure, thinking_ms = outcome.done, outcome.failure, outcome.thinking_ms
         thought = {"thinking_ms": thinking_ms} if thinking_ms is not None else None
         if reply.cancel_requested.is_set():
             status = reply.stop_reason

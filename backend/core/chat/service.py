@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from backend.core.chat.context import ContextWindows
 from backend.core.chat.history import build_messages, title_from
@@ -25,6 +25,16 @@ from backend.core.providers.registry import Endpoints
 from backend.core.settings import MAX_CONTENT_BYTES
 from backend.core.store.validation import check_options
 from backend.core.topics import CONVERSATION_CREATED, CONVERSATION_UPDATED, REPLY_STARTED
+
+
+class ReplySettings(TypedDict, total=False):
+    """The per-message settings every way of starting a reply takes."""
+
+    model: str | None
+    options: dict | None
+    think: bool | None
+    request_id: str | None
+    auto_title: bool
 
 
 class ChatService:
@@ -109,45 +119,12 @@ class ChatService:
             self._release(reserved[-1])
             raise
 
-    def regenerate(
-        self,
-        message_id: str,
-        *,
-        model: str | None = None,
-        options: dict | None = None,
-        think: bool | None = None,
-        request_id: str | None = None,
-        auto_title: bool = False,
-    ) -> Reply:
+    def regenerate(self, message_id: str, **settings: Unpack[ReplySettings]) -> Reply:
         """A new reply to the same message, beside `message_id` (which stays as an alternative)."""
-        settings = {
-            "model": model,
-            "options": options,
-            "think": think,
-            "request_id": request_id,
-            "auto_title": auto_title,
-        }
         return self._beside(message_id, "assistant", None, **settings)
 
-    def edit(
-        self,
-        message_id: str,
-        content: str,
-        *,
-        model: str | None = None,
-        options: dict | None = None,
-        think: bool | None = None,
-        request_id: str | None = None,
-        auto_title: bool = False,
-    ) -> Reply:
+    def edit(self, message_id: str, content: str, **settings: Unpack[ReplySettings]) -> Reply:
         """A changed copy of the user's message `message_id`, beside it, and a reply to it."""
-        settings = {
-            "model": model,
-            "options": options,
-            "think": think,
-            "request_id": request_id,
-            "auto_title": auto_title,
-        }
         return self._beside(message_id, "user", self._checked_content(content), **settings)
 
     def activate(self, message_id: str) -> dict[str, Any]:
@@ -268,11 +245,11 @@ class ChatService:
         role: str,
         content: str | None,
         *,
-        model: str | None,
-        options: dict | None,
-        think: bool | None,
-        request_id: str | None,
-        auto_title: bool,
+        model: str | None = None,
+        options: dict | None = None,
+        think: bool | None = None,
+        request_id: str | None = None,
+        auto_title: bool = False,
     ) -> Reply:
         """Start a reply on a new branch beside `message_id`: a regenerated reply (content
         None) or an edited user message (`content`) with its reply."""
