@@ -33,6 +33,26 @@ def fake_ollama():
 
 
 @pytest.fixture
+def store(tmp_path):
+    """A store of its own in a temp dir (modules that count or clock it define their own)."""
+    from backend.core.store import Store
+
+    with Store(tmp_path / "cloudtolocalllm.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def chat(store, fake_ollama):
+    """The chat service on `store`, talking to the fake Ollama; its replies stopped after."""
+    from backend.core.chat import ChatService
+    from backend.core.providers.ollama import OllamaClient
+
+    service = ChatService(store, OllamaClient(fake_ollama.url))
+    yield service
+    service.shutdown()
+
+
+@pytest.fixture
 def data_dir(isolated_dirs) -> Path:
     return isolated_dirs
 

@@ -5,25 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from backend.core.chat import ChatService
 from backend.core.errors import BadRequest, Busy, NotFound
-from backend.core.providers.ollama import OllamaClient
-from backend.core.store import Store
 from tests.wsclient import WsClient
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "branches.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def chat(store, fake_ollama):
-    service = ChatService(store, OllamaClient(fake_ollama.url))
-    yield service
-    service.shutdown()
 
 
 def run(reply) -> list[dict]:

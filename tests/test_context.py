@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from backend.core.chat import ChatService
 from backend.core.chat.context import (
     OLLAMA_DEFAULT_NUM_CTX,
     TOKENS_PER_MESSAGE,
@@ -15,7 +12,6 @@ from backend.core.chat.context import (
 )
 from backend.core.providers.ollama import OllamaClient
 from backend.core.providers.ollama.client import context_length
-from backend.core.store import Store
 
 
 def msg(role: str, content: str) -> dict:
@@ -108,20 +104,6 @@ def test_a_model_unknown_to_show_uses_the_default_and_is_asked_again(fake_ollama
 
 
 # Through the chat service: what Ollama is sent, and what the start frame says.
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "context.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def chat(store, fake_ollama):
-    service = ChatService(store, OllamaClient(fake_ollama.url))
-    yield service
-    service.shutdown()
 
 
 def test_start_frame_reports_the_window_and_show_is_asked_once(chat, fake_ollama):

@@ -23,12 +23,6 @@ MESSAGE_TRIGGERS = ("search_messages_ai", "search_messages_ad", "search_messages
 FINISHED = ("complete", "cancelled", "error", "interrupted")
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    with Store(tmp_path / "cloudtolocalllm.db") as store:
-        yield store
-
-
 def assert_index_consistent(path: Path) -> None:
     """The index holds exactly the finished rows with their current text.
 

@@ -12,7 +12,6 @@ from backend.core.chat import ChatService, Reply
 from backend.core.chat.titles import TITLE_OPTIONS, TitleWriter, clean_title
 from backend.core.providers.ollama import OllamaClient
 from backend.core.providers.registry import Endpoints
-from backend.core.store import Store
 
 
 @pytest.mark.parametrize(
@@ -58,13 +57,6 @@ class Events:
         return [
             p["title"] for t, p in self.published if t == "conversation.updated" and "title" in p
         ]
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "titles.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_process import HeadlessApp
 from tests.fake_ollama import FakeOllama
-from tests.reliability.support import App, ColdLoad, Mounts
+from tests.reliability.support import ColdLoad, Mounts
 
 
 def pytest_configure(config) -> None:
@@ -17,17 +18,17 @@ def pytest_configure(config) -> None:
 @pytest.fixture
 def launch(fake_ollama, data_dir):
     """Start the app against the fake Ollama: `launch(*flags, data=dir, ollama=url, env=…)`."""
-    started: list[App] = []
+    started: list[HeadlessApp] = []
 
     def start(
         *extra: str,
         data: Path | None = None,
         ollama: str | None = None,
         env: dict[str, str] | None = None,
-    ) -> App:
+    ) -> HeadlessApp:
         where = data or data_dir
         args = ["--ollama-url", ollama or fake_ollama.url, "--data-dir", str(where), *extra]
-        app = App(args, where, env)
+        app = HeadlessApp(args, where, env)
         started.append(app)
         return app.start()
 
@@ -42,7 +43,7 @@ def shared_app(tmp_path_factory):
     fake = FakeOllama().start()
     fake.token_count = 3
     data = tmp_path_factory.mktemp("shared") / "data"
-    app = App(["--ollama-url", fake.url, "--data-dir", str(data)], data).start()
+    app = HeadlessApp(["--ollama-url", fake.url, "--data-dir", str(data)], data).start()
     yield app
     app.stop()
     fake.stop()
@@ -97,7 +98,7 @@ def open_ui(chromium):
     """`open_ui(app)`: a fresh browser context on the app's page, its socket open."""
     contexts = []
 
-    def open_page(app: App):
+    def open_page(app: HeadlessApp):
         context = chromium.new_context(viewport={"width": 1100, "height": 800})
         contexts.append(context)
         page = context.new_page()

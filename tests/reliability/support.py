@@ -24,12 +24,8 @@ MODEL = "llama3.2"
 FINAL_TYPES = ("complete", "cancelled", "error")
 
 
-App = HeadlessApp  # the suite's name for it
-Ws = WsClient
-
-
 def chat_send(
-    ws: Ws,
+    ws: WsClient,
     content: str = "hello",
     conversation_id: str | None = None,
     *,
@@ -60,7 +56,7 @@ def is_final(frame: dict[str, Any]) -> bool:
 
 
 def collect_replies(
-    ws: Ws, count: int, timeout: float = 20.0, *, already: list[dict] = ()
+    ws: WsClient, count: int, timeout: float = 20.0, *, already: list[dict] = ()
 ) -> dict[str, list[dict]]:
     """Frames per message_id until `count` replies have their final frame; `already`: frames
     of these replies read before."""
@@ -151,7 +147,9 @@ class ColdLoad:
     def __init__(self, data_dir: Path) -> None:
         self.fake = FakeOllama().start()
         self.fake.first_token_delay, self.fake.token_count = COLD_LOAD_S, 5
-        self.app = App(["--ollama-url", self.fake.url, "--data-dir", str(data_dir)], data_dir)
+        self.app = HeadlessApp(
+            ["--ollama-url", self.fake.url, "--data-dir", str(data_dir)], data_dir
+        )
         self.app.start()
         self.ws = self.app.ws()
         self.sent_at = time.monotonic()

@@ -14,7 +14,8 @@ import simple_websocket
 
 from backend.core.settings import Settings
 from backend.web import create_app
-from tests.reliability.support import App, Ws
+from tests.app_process import HeadlessApp
+from tests.wsclient import WsClient
 
 PLACEHOLDERS = {"conversation_id": "x", "message_id": "x", "name": "x", "filename": "index.html"}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -44,7 +45,7 @@ def app(shared_app):
 
 
 def raw(
-    app: App, method: str, path: str, headers: dict[str, str], address: str = "127.0.0.1"
+    app: HeadlessApp, method: str, path: str, headers: dict[str, str], address: str = "127.0.0.1"
 ) -> tuple[int, dict]:
     """Any Host header and body, as a rebinding page or a hand-made client would send."""
     conn = http.client.HTTPConnection(address, app.port, timeout=10)
@@ -64,11 +65,11 @@ def raw(
         return response.status, {}
 
 
-def own_host(app: App) -> str:
+def own_host(app: HeadlessApp) -> str:
     return f"127.0.0.1:{app.port}"
 
 
-def conversation_count(app: App) -> int:
+def conversation_count(app: HeadlessApp) -> int:
     return len(app.get("api/conversations")["conversations"])
 
 
@@ -91,7 +92,7 @@ def test_every_api_route_needs_the_token(app, method, path):
 def test_the_socket_needs_the_token(app):
     for query in ("", "?token=", "?token=wrong", f"?token={app.token.upper()}"):
         with pytest.raises(simple_websocket.ConnectionError) as refused:
-            Ws(app.url.replace("http://", "ws://") + "ws" + query)
+            WsClient(app.url.replace("http://", "ws://") + "ws" + query)
         assert refused.value.status_code == 401
 
 
@@ -149,9 +150,9 @@ def test_a_foreign_origin_cannot_change_anything(app, method, path):
 def test_a_foreign_origin_cannot_open_the_socket(app):
     for origin in FOREIGN_ORIGINS:
         with pytest.raises(simple_websocket.ConnectionError) as refused:
-            Ws(app.ws_url, headers={"Origin": origin.format(port=app.port)})
+            WsClient(app.ws_url, headers={"Origin": origin.format(port=app.port)})
         assert refused.value.status_code == 403, origin
-    own = Ws(app.ws_url, headers={"Origin": f"http://127.0.0.1:{app.port}"})
+    own = WsClient(app.ws_url, headers={"Origin": f"http://127.0.0.1:{app.port}"})
     assert own.recv(skip=())["type"] == "status"
     own.close()
 

@@ -13,12 +13,7 @@ from pathlib import Path
 from backend.core.store.migrations import LATEST_VERSION, m001_initial
 from tests.app_process import REPO
 from tests.fake_ollama import DEFAULT_TOKENS
-from tests.reliability.support import (
-    chat_send,
-    collect_replies,
-    peek_db,
-    token_text,
-)
+from tests.reliability.support import chat_send, collect_replies, peek_db, token_text
 
 DB = "cloudtolocalllm.db"
 

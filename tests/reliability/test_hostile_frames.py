@@ -19,8 +19,8 @@ from backend.web.ws import (
     HANDLERS,
     ClientSocket,  # noqa: F401  (registers every frame handler)
 )
+from tests.app_process import HeadlessApp
 from tests.reliability.fuzz import CODE, FUZZ, json_values, texts
-from tests.reliability.support import App
 
 wrong_for_str = (
     st.booleans()
@@ -50,7 +50,7 @@ def app(shared_app):
     return shared_app
 
 
-def answers_to(app: App, frame: str | bytes) -> list[dict]:
+def answers_to(app: HeadlessApp, frame: str | bytes) -> list[dict]:
     """Frames the app sends back before the pong to a ping sent after `frame`."""
     ws = app.ws()
     try:

@@ -10,8 +10,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.app_process import HeadlessApp
 from tests.reliability.fuzz import CODE, FUZZ, json_values
-from tests.reliability.support import App
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def app(shared_app):
     return shared_app
 
 
-def rest(app: App, method: str, path: str, body: bytes | None) -> requests.Response:
+def rest(app: HeadlessApp, method: str, path: str, body: bytes | None) -> requests.Response:
     headers = {"Content-Type": "application/json"}
     response = app.request(method, path, data=body, headers=headers)
     assert response.headers["Content-Type"].startswith("application/json"), response.text
@@ -29,7 +29,7 @@ def rest(app: App, method: str, path: str, body: bytes | None) -> requests.Respo
     return response
 
 
-def assert_serving(app: App) -> None:
+def assert_serving(app: HeadlessApp) -> None:
     assert app.request("GET", "api/health").status_code == 200
 
 

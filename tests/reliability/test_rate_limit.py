@@ -11,7 +11,8 @@ from backend.core.services import build_services
 from backend.core.settings import Settings, prepare_data_dir
 from backend.launcher.server import ServerThread
 from backend.web.ws import FRAME_BURST, ClientSocket, TokenBucket
-from tests.reliability.support import Ws, wait_until
+from tests.reliability.support import wait_until
+from tests.wsclient import WsClient
 
 
 class Clock:
@@ -49,7 +50,7 @@ def limited(fake_ollama, data_dir):
         ClientSocket(ws, services, frame_rate=1.0, frame_burst=5, clock=clock).serve()
 
     server = ServerThread(app, "127.0.0.1", 0).start()
-    client = Ws(server.url.replace("http://", "ws://") + "ws")
+    client = WsClient(server.url.replace("http://", "ws://") + "ws")
     assert client.recv(skip=())["type"] == "status"
     yield client, clock
     client.close()
