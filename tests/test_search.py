@@ -14,7 +14,7 @@ from backend.core.store import Store
 from backend.core.store import migrations as migrations_module
 from backend.core.store import search as search_module
 from backend.core.store.migrations import MIGRATIONS, SEARCH_TRIGGERS, migrate
-from backend.core.store.search_text import fts_query, highlight_html, parse_query
+from backend.core.store.search_text import fts_match, highlight_html, parse_query
 
 
 class Clock:
@@ -161,8 +161,8 @@ def test_highlight_marks_phrases_and_overlapping_prefixes() -> None:
 
 
 def test_query_pieces_are_quoted(store: Store) -> None:
-    assert fts_query('say "hi" OR -x* a') == '"say"* """hi""" "OR"* "-x*" "a"'
-    assert fts_query("?! …") is None
+    assert fts_match(parse_query('say "hi" OR -x* a')) == '"say"* """hi""" "OR"* "-x*" "a"'
+    assert fts_match(parse_query("?! …")) == ""
 
 
 def test_paging(store: Store) -> None:

@@ -32,7 +32,13 @@ from backend.core.store.migrations import (
     rebuild_message_index,
 )
 from backend.core.store.models import Conversation, Message, conversation_dict
-from backend.core.store.search_text import Phrase, excerpt_html, highlight_html, parse_query
+from backend.core.store.search_text import (
+    Phrase,
+    excerpt_html,
+    fts_match,
+    highlight_html,
+    parse_query,
+)
 from backend.core.store.validation import escape_like
 
 log = logging.getLogger(__name__)
@@ -184,8 +190,7 @@ ORDER BY p.tier, p.score, p.updated_at DESC, p.cid DESC
 def _fts_search(
     session: Session, phrases: list[Phrase], limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    query = " ".join(phrase.fts() for phrase in phrases)
-    params = {"q": query, "cap": MESSAGE_HIT_CAP, "limit": limit, "offset": offset}
+    params = {"q": fts_match(phrases), "cap": MESSAGE_HIT_CAP, "limit": limit, "offset": offset}
     rows = session.execute(_FTS_SQL, params).all()
     conversations = _load_conversations(session, [row.id for row in rows])
     results = []

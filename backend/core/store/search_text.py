@@ -56,9 +56,9 @@ def parse_query(q: str) -> list[Phrase]:
     return phrases
 
 
-def fts_query(q: str) -> str | None:
-    """The FTS5 MATCH expression for `q`; None when it has no words to look up."""
-    return " ".join(p.fts() for p in parse_query(q)) or None
+def fts_match(phrases: list[Phrase]) -> str:
+    """The FTS5 MATCH expression for a query's phrases ("" for none)."""
+    return " ".join(phrase.fts() for phrase in phrases)
 
 
 def _window(flat: str, phrases: list[Phrase], width: int) -> tuple[list, int, list]:

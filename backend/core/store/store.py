@@ -26,7 +26,7 @@ from backend.core.store.models import (
     message_dict,
 )
 from backend.core.store.search import search_conversations
-from backend.core.store.tree import Tree, activate, delete_subtree, load_tree, message_in
+from backend.core.store.tree import Tree, activate, delete_subtree, load_tree
 from backend.core.store.validation import (
     check_choice,
     check_text,
@@ -249,12 +249,6 @@ class Store:
         with self.session(write=True) as s:
             conversation, tree = delete_subtree(s, message_id, self._clock())
         return _with_path(conversation, tree)
-
-    def subtree_ids(self, message_id: str) -> list[str]:
-        """`message_id` and the ids of every message below it."""
-        with self.session() as s:
-            message, _conversation, tree = message_in(s, message_id)
-        return tree.subtree(message.id)
 
     def update_message(
         self,

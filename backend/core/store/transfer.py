@@ -35,7 +35,6 @@ from backend.core.store.transfer_check import parse as parse_import
 __all__ = [
     "EXPORT_FORMAT",
     "EXPORT_VERSION",
-    "export_document",
     "import_document",
     "iter_export_json",
     "iter_export_markdown",
@@ -75,16 +74,10 @@ def _header(exported_at: datetime) -> dict[str, Any]:
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": iso(exported_at)}
 
 
-def export_document(store: Any, exported_at: datetime) -> dict[str, Any]:
-    """The whole export as one dict (fine for tests and small data; the route streams)."""
-    with store.session() as session:
-        return {**_header(exported_at), "conversations": list(_conversations(session))}
-
-
 def iter_export_json(store: Any, exported_at: datetime) -> Iterator[str]:
     """The export as text, one conversation at a time, all read from one snapshot.
 
-    The text equals `json.dumps(export_document(...), indent=2, ensure_ascii=False)`.
+    The text equals `json.dumps` of the whole document with `indent=2, ensure_ascii=False`.
     """
     head = json.dumps(_header(exported_at), indent=2, ensure_ascii=False)
     with store.session() as session:
