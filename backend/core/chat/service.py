@@ -10,21 +10,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from backend.core.chat.context import ContextWindows
 from backend.core.chat.history import build_messages, title_from
+from backend.core.chat.in_flight import InFlight
 from backend.core.chat.models import ModelCatalog
 from backend.core.chat.reply import Reply
 from backend.core.chat.runner import ReplyPlan, ReplyRunner, error_frame
 from backend.core.chat.titles import TitleWriter
-from backend.core.errors import AppError, BadRequest, Busy, NotFound
+from backend.core.errors import BadRequest, NotFound
 from backend.core.json_text import utf8_size
 from backend.core.providers.base import Provider
 from backend.core.providers.registry import Endpoints
 from backend.core.settings import MAX_CONTENT_BYTES
 from backend.core.store.validation import check_options
 from backend.core.topics import CONVERSATION_CREATED, CONVERSATION_UPDATED, REPLY_STARTED
+
+T = TypeVar("T")
 
 
 class ReplySettings(TypedDict, total=False):
@@ -72,12 +75,7 @@ class ChatService:
         self._default_model = default_model or (lambda: None)
         # Titles written by the model after the first exchange (off: keep the first message's).
         self.titles = TitleWriter(store, self.endpoints, self._publish) if auto_title else None
-        # Notified whenever a reply registers or a conversation is released (see `exclusive`).
-        self._lock = threading.Condition()
-        self._by_message: dict[str, Reply] = {}
-        self._busy_conversations: set[str] = set()
-        self._changing: set[str] = set()  # reserved by `exclusive`, not by a reply
-        self._closing = False
+        self._in_flight = InFlight(clock)
 
     # -- public API -----------------------------------------------------------------
 
@@ -104,7 +102,7 @@ class ChatService:
             if conversation_id is not None
             else None
         )
-        self._reserve(conversation_id)
+        self._in_flight.reserve(conversation_id)
         reserved = [conversation_id]
         try:
             chosen = self.models.resolve(
@@ -116,7 +114,7 @@ class ChatService:
                 conversation, user, chosen, options, think, request_id, auto_title=auto_title
             )
         except BaseException:
-            self._release(reserved[-1])
+            self._in_flight.release(reserved[-1])
             raise
 
     def regenerate(self, message_id: str, **settings: Unpack[ReplySettings]) -> Reply:
@@ -137,24 +135,22 @@ class ChatService:
 
     def cancel(self, message_id: str) -> Reply:
         """Stop a reply in flight; its final `cancelled` frame follows promptly."""
-        with self._lock:
-            reply = self._by_message.get(message_id)
+        reply = self._in_flight.get(message_id)
         if reply is None:
             raise NotFound(f"No reply in progress with id {message_id!r}")
         reply.stop()
         return reply
 
     def active(self, conversation_id: str | None = None) -> list[Reply]:
-        with self._lock:
-            if conversation_id is None:
-                return list(self._by_message.values())
-            return self._running_in(conversation_id)
+        return self._in_flight.replies(conversation_id)
+
+    def exclusive(self, conversation_id: str, change: Callable[[], T], timeout: float = 5.0) -> T:
+        """Run `change` (a delete) with the conversation reserved, its replies stopped."""
+        return self._in_flight.exclusive(conversation_id, change, timeout)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop every reply in flight, keeping its text as `interrupted`, and wait for it."""
-        with self._lock:
-            self._closing = True
-            replies = list(self._by_message.values())
+        replies = self._in_flight.close()
         if self.titles is not None:
             self.titles.close()
         for reply in replies:
@@ -177,65 +173,14 @@ class ChatService:
             raise BadRequest("The message is empty", code="empty_message")
         return content
 
-    def _reserve(self, conversation_id: str | None) -> None:
-        with self._lock:
-            if self._closing:
-                raise AppError("The app is shutting down", code="shutting_down")
-            if conversation_id is None:
-                return
-            if conversation_id in self._changing:
-                raise Busy("This conversation is being changed; try again")
-            if conversation_id in self._busy_conversations:
-                raise Busy("A reply is still streaming in this conversation; stop it or wait")
-            self._busy_conversations.add(conversation_id)
-
-    def _release(self, conversation_id: str | None) -> None:
-        with self._lock:
-            self._busy_conversations.discard(conversation_id)
-            self._lock.notify_all()
-
-    def exclusive(self, conversation_id: str, change: Callable[[], Any], timeout: float = 5.0):
-        """Run `change` (a delete) with the conversation reserved, after stopping its replies.
-
-        A reply may be starting when this is called (its send reserved the conversation
-        but has not registered the reply yet): it is stopped the moment it registers, so
-        it ends `cancelled`, its text kept, before `change` runs.
-        """
-        deadline = self._clock() + timeout
-        while True:
-            with self._lock:
-                if self._closing:
-                    raise AppError("The app is shutting down", code="shutting_down")
-                if conversation_id not in self._busy_conversations:
-                    self._busy_conversations.add(conversation_id)
-                    self._changing.add(conversation_id)
-                    break
-                running = self._running_in(conversation_id)
-                if not running:  # a send is registering its reply: woken when it has
-                    self._lock.wait(min(max(deadline - self._clock(), 0.0), 0.1))
-            for reply in running:
-                reply.stop()
-                reply.finished.wait(max(deadline - self._clock(), 0.0))
-            if self._clock() >= deadline:
-                raise Busy("A reply in this conversation did not stop in time; try again")
-        try:
-            return change()
-        finally:
-            with self._lock:
-                self._changing.discard(conversation_id)
-            self._release(conversation_id)
-
-    def _running_in(self, conversation_id: str) -> list[Reply]:
-        return [r for r in self._by_message.values() if r.conversation_id == conversation_id]
-
     def _while_idle(self, message_id: str, change: Callable[[str], dict]) -> dict[str, Any]:
         """Change a conversation's tree while no reply streams in it (and none can start)."""
         cid = self.store.get_message(message_id)["conversation_id"]
-        self._reserve(cid)
+        self._in_flight.reserve(cid)
         try:
             conversation = change(message_id)
         finally:
-            self._release(cid)
+            self._in_flight.release(cid)
         self._publish(CONVERSATION_UPDATED, _without_messages(conversation))
         return conversation
 
@@ -260,7 +205,7 @@ class ChatService:
         if content is None and target["parent_id"] is None:
             raise BadRequest("This reply answers no message", code="invalid_message")
         cid = target["conversation_id"]
-        self._reserve(cid)
+        self._in_flight.reserve(cid)
         try:
             conversation = self.store.get_conversation(cid, with_messages=False)
             chosen = self.models.resolve(
@@ -282,7 +227,7 @@ class ChatService:
                 auto_title=auto_title,
             )
         except BaseException:
-            self._release(cid)
+            self._in_flight.release(cid)
             raise
 
     def _conversation_for(
@@ -290,7 +235,7 @@ class ChatService:
     ) -> dict:
         if conversation is None:
             created = self.store.create_conversation(title=title_from(content or ""), model=model)
-            self._reserve(created["id"])
+            self._in_flight.reserve(created["id"])
             reserved.append(created["id"])
             self._publish(CONVERSATION_CREATED, created)
             return created
@@ -334,9 +279,7 @@ class ChatService:
             endpoint_id=plan.endpoint_id,
             auto_title=auto_title,
         )
-        with self._lock:
-            self._by_message[reply.message_id] = reply
-            self._lock.notify_all()
+        self._in_flight.register(reply)
         self._publish(REPLY_STARTED, {"conversation_id": cid, "reply": reply})  # for watchers
         threading.Thread(
             target=self._run, args=(reply, plan), name=f"reply-{reply.message_id[:8]}", daemon=True
@@ -352,10 +295,7 @@ class ChatService:
             final = self._runner.run(reply, plan)
         finally:
             # Released before the final frame goes out, so the client may send again at once.
-            with self._lock:
-                self._by_message.pop(reply.message_id, None)
-                self._busy_conversations.discard(reply.conversation_id)
-                self._lock.notify_all()
+            self._in_flight.done(reply)
             reply.finish(final)
         self._publish(CONVERSATION_UPDATED, {"id": reply.conversation_id})
         if self.titles is not None and reply.auto_title:
