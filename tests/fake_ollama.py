@@ -4,6 +4,9 @@ The bytes follow the transcripts in ollama-wire/: compact JSON as Go writes it (
 and `&` escaped), `created_at` in RFC3339Nano UTC, NDJSON streams sent with chunked
 transfer encoding over HTTP/1.1. Switches are plain attributes read at the start of each
 request; `reset()` puts them back and clears the records.
+
+Over 300 lines on purpose: one fake server, each endpoint and fault switch beside
+the wire format it copies.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ change of `latency_ms` alone is published only when it moved by more than
 `latency_change_ratio` of the last published value (and by at least
 `latency_change_min_ms`), or when the last publication is `latency_publish_s` old, so
 an idle app does not push a frame every heartbeat.
+
+Over 300 lines on purpose: the state machine, its schedule and the lock they share
+are one unit; split, each half would reach into the other's lock.
 """
 
 from __future__ import annotations

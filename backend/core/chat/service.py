@@ -3,6 +3,9 @@
 Messages form a tree: `send` continues the active path, `regenerate` and `edit` add an
 alternative beside an existing message. One reply streams per conversation at a time;
 switching or deleting branches waits for it too (`Busy`).
+
+Just over 300 lines: the three ways to start a reply (send, regenerate, edit) share
+their checks and bookkeeping here.
 """
 
 from __future__ import annotations

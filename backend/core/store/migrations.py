@@ -7,6 +7,9 @@ the first N functions of `MIGRATIONS` have run; append new ones, never edit old 
 
 Migrations run on a plain sqlite3 connection with foreign keys off (SQLite's recipe for
 table rebuilds) and a `foreign_key_check` before each commit.
+
+Over 300 lines on purpose: the ordered migrations in one file read as the schema's
+history, and each is small.
 """
 
 from __future__ import annotations
