@@ -14,6 +14,7 @@ from backend.core.errors import AppError
 from backend.core.providers.base import ChatDone, ContentDelta, ReplyStream, ThinkingDelta
 from backend.core.providers.registry import Endpoints
 from backend.core.store import StoreError
+from backend.core.store.store import Store
 
 log = logging.getLogger("cloudtolocalllm.chat")
 
@@ -67,7 +68,7 @@ class ReplyRunner:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         endpoints: Endpoints,
         windows: ContextWindows,
         *,

@@ -27,6 +27,7 @@ from backend.core.json_text import utf8_size
 from backend.core.providers.base import Provider
 from backend.core.providers.registry import Endpoints
 from backend.core.settings import MAX_CONTENT_BYTES
+from backend.core.store.store import Store
 from backend.core.store.validation import check_options
 from backend.core.topics import CONVERSATION_CREATED, CONVERSATION_UPDATED, REPLY_STARTED
 
@@ -48,7 +49,7 @@ class ChatService:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         endpoints: Endpoints | Provider,
         *,
         persist_interval_s: float = 0.25,

@@ -12,13 +12,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from backend.core.chat.history import title_from
 from backend.core.chat.reply import Reply
 from backend.core.errors import AppError
 from backend.core.providers.registry import Endpoints
-from backend.core.store.store import DEFAULT_TITLE
+from backend.core.store.store import DEFAULT_TITLE, Store
 from backend.core.topics import CONVERSATION_UPDATED
 
 log = logging.getLogger("cloudtolocalllm.titles")
@@ -66,7 +65,7 @@ class TitleWriter:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         endpoints: Endpoints,
         publish: Callable[[str, dict], None],
     ) -> None:

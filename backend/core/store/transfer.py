@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotFound
 from backend.core.export import conversation_markdown
 from backend.core.store.models import Conversation, Message, conversation_dict, iso, message_dict
+from backend.core.store.store import Store
 from backend.core.store.transfer_check import (
     CONVERSATION_TABLE,
     EXPORT_FORMAT,
@@ -74,7 +75,7 @@ def _header(exported_at: datetime) -> dict[str, Any]:
     return {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "exported_at": iso(exported_at)}
 
 
-def iter_export_json(store: Any, exported_at: datetime) -> Iterator[str]:
+def iter_export_json(store: Store, exported_at: datetime) -> Iterator[str]:
     """The export as text, one conversation at a time, all read from one snapshot.
 
     The text equals `json.dumps` of the whole document with `indent=2, ensure_ascii=False`.
@@ -91,7 +92,7 @@ def iter_export_json(store: Any, exported_at: datetime) -> Iterator[str]:
         yield "]\n}" if first else "\n  ]\n}"
 
 
-def iter_export_markdown(store: Any, exported_at: datetime) -> Iterator[str]:
+def iter_export_markdown(store: Store, exported_at: datetime) -> Iterator[str]:
     """Every conversation as Markdown in one document, separated by rules. Each part is
     exactly that conversation's own Markdown export (`GET /api/conversations/ID/export`)."""
     order = (Conversation.updated_at.desc(), Conversation.id.desc())
@@ -106,7 +107,7 @@ def iter_export_markdown(store: Any, exported_at: datetime) -> Iterator[str]:
         yield "\n---\n\n" + conversation_markdown(conversation)
 
 
-def import_document(store: Any, document: Any) -> dict[str, Any]:
+def import_document(store: Store, document: Any) -> dict[str, Any]:
     """Validate the whole document, then write it in one transaction (or nothing at all).
 
     Ids are kept when free; an id already in the database (or used twice in the file)
