@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from backend.core.errors import AppError
 from backend.core.events import EventBus
 from backend.core.providers.ollama.types import OllamaError, OllamaUnavailable
+from backend.core.topics import STATUS
 
 if TYPE_CHECKING:
     from backend.core.providers.ollama.client import OllamaClient
@@ -337,7 +338,7 @@ class ConnectionMonitor:
         # EventBus.publish only enqueues, it never waits for a subscriber.
         self._published = dict(self._status)
         self._published_at = self._clock() if now is None else now
-        self._bus.publish("status", dict(self._status))
+        self._bus.publish(STATUS, dict(self._status))
 
 
 def _worth_publishing(
