@@ -11,6 +11,7 @@ from backend.core.services import Services
 
 if TYPE_CHECKING:
     from backend.core.chat import Reply
+    from backend.web.watch_frames import Watcher
 
 
 class FrameSocket(Protocol):
@@ -20,6 +21,7 @@ class FrameSocket(Protocol):
     open: bool
     wanted_prefixes: set[str]  # bus topics it is sent, by prefix
     on_close: list[Callable[[], None]]  # cleanups of the features it used
+    watcher: Watcher | None  # the conversations it watches, once it watches one
 
     def send(self, frame: dict[str, Any]) -> bool: ...
 

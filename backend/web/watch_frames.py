@@ -18,8 +18,6 @@ from backend.core.events import Event
 from backend.core.topics import REPLY_STARTED
 from backend.web.frames import FrameSocket, Handler, field
 
-_ATTR = "conversation_watcher"
-
 
 class Watcher:
     """The conversations one socket watches, and its subscription to replies starting."""
@@ -49,12 +47,11 @@ class Watcher:
 
 
 def _watcher(socket: FrameSocket) -> Watcher:
+    """The socket's watcher, made (and subscribed) at its first watch."""
     # Frames of one socket are handled on its receive thread, one at a time: no race here.
-    watcher = getattr(socket, _ATTR, None)
-    if watcher is None:
-        watcher = Watcher(socket)
-        setattr(socket, _ATTR, watcher)
-    return watcher
+    if socket.watcher is None:
+        socket.watcher = Watcher(socket)
+    return socket.watcher
 
 
 def watch(socket: FrameSocket, frame: dict[str, Any]) -> None:
@@ -80,9 +77,8 @@ def watch(socket: FrameSocket, frame: dict[str, Any]) -> None:
 
 def unwatch(socket: FrameSocket, frame: dict[str, Any]) -> None:
     conversation_id = field(frame, "conversation_id", str)
-    watcher = getattr(socket, _ATTR, None)
-    if watcher is not None:
-        watcher.discard(conversation_id)
+    if socket.watcher is not None:
+        socket.watcher.discard(conversation_id)
     socket.send({"type": "conversation.unwatched", "conversation_id": conversation_id})
 
 

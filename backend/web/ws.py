@@ -21,6 +21,7 @@ from backend.core.services import Services
 from backend.core.topics import CONVERSATION_EVENTS, STATUS
 from backend.web import branch_frames, chat_frames, model_frames, watch_frames
 from backend.web.frames import handler_table
+from backend.web.watch_frames import Watcher
 
 log = logging.getLogger("cloudtolocalllm.ws")
 
@@ -101,6 +102,7 @@ class ClientSocket:
         self.open = True
         self.wanted_prefixes: set[str] = {STATUS}
         self.on_close: list[Callable[[], None]] = []  # feature modules' cleanups
+        self.watcher: Watcher | None = None  # made at the first conversation.watch
         self._send_lock = threading.Lock()
         self._frames = TokenBucket(frame_rate, frame_burst, clock=clock)
         self._follow_lock = threading.Lock()
