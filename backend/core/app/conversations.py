@@ -78,8 +78,8 @@ class ConversationService:
         return result
 
     def export(self, conversation_id: str, fmt: str) -> Download:
+        conversation = self.store.get_conversation(conversation_id)  # a 404 before a 400
         mimetype, ext = _format(fmt)
-        conversation = self.store.get_conversation(conversation_id)
         if ext == "json":
             body = json.dumps(conversation, indent=2, ensure_ascii=False)
         else:
