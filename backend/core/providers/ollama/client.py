@@ -9,14 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from backend.core.providers.abort import StreamAbort, sockets_to
 from backend.core.providers.base import Model
-from backend.core.providers.ollama.streams import (
-    ChatStream,
-    PullStream,
-    chat_batches,
-    line_batches,
-    pull_events,
-    split_lines,
-)
+from backend.core.providers.ollama.events import chat_batches, pull_events, wrong_type
+from backend.core.providers.ollama.lines import line_batches, split_lines
+from backend.core.providers.ollama.streams import ChatStream, PullStream
 from backend.core.providers.ollama.types import (
     OllamaError,
     OllamaProtocolError,
@@ -67,7 +62,11 @@ class OllamaClient:
         body = self._get_json("POST", "/api/chat", payload)
         if "error" in body:
             raise OllamaStreamError(str(body["error"]))
-        return str((body.get("message") or {}).get("content", ""))
+        message = body.get("message")
+        content = message.get("content", "") if type(message) is dict else ""
+        if type(content) is not str:
+            raise wrong_type("message.content")
+        return content
 
     def chat_stream(
         self,

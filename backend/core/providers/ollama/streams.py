@@ -1,40 +1,15 @@
-"""Ollama's NDJSON streams: lines split per network read, parsed into typed events."""
+"""Ollama's streamed answers as iterators that can be closed or aborted from any thread.
+
+The lines are split in `lines.py` and parsed into typed events in `events.py`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, Self
 
-from backend.core.errors import AppError
-from backend.core.json_text import loads
 from backend.core.providers.abort import StreamAbort
-from backend.core.providers.base import ChatDone, ChatEvent, ContentDelta, ThinkingDelta
-from backend.core.providers.ollama.types import (
-    OllamaProtocolError,
-    OllamaStreamError,
-)
-
-
-def line_batches(chunks: Iterator[bytes]) -> Iterator[list[bytes]]:
-    """The complete, non-blank lines of each chunk read, as one list per read."""
-    pending = b""
-    for chunk in chunks:
-        if b"\n" not in chunk:
-            pending += chunk
-            continue
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        batch = [line for line in lines if line.strip()]
-        if batch:
-            yield batch
-    if pending.strip():
-        yield [pending]
-
-
-def split_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The complete, non-blank lines, one at a time."""
-    for batch in line_batches(chunks):
-        yield from batch
+from backend.core.providers.base import ChatEvent
 
 
 class _Stream:
@@ -109,95 +84,3 @@ class PullStream(_Stream):
 
     def __next__(self) -> dict[str, Any]:
         return next(self._events)
-
-
-def _malformed(line: bytes) -> OllamaProtocolError:
-    # The line may hold model output: say what is wrong with it, never what it says.
-    return OllamaProtocolError(
-        f"Ollama sent a broken line ({len(line)} bytes that are not a JSON object); "
-        "the reply was cut short"
-    )
-
-
-def decode_line(line: bytes) -> dict:
-    try:
-        obj = loads(line)
-    except ValueError as exc:
-        raise _malformed(line) from exc
-    if type(obj) is not dict:
-        raise _malformed(line)
-    return obj
-
-
-def chat_batches(batches: Iterator[list[bytes]], abort: StreamAbort) -> Iterator[list[ChatEvent]]:
-    """The hot loop: one JSON parse and a few dict lookups per token, a list per read.
-
-    The events before a broken or error line come out before its error, as they would
-    one by one.
-    """
-    try:
-        for lines in batches:
-            events: list[ChatEvent] = []
-            failure: AppError | None = None
-            for line in lines:
-                try:
-                    obj = loads(line)
-                except ValueError as exc:
-                    failure = _malformed(line)
-                    failure.__cause__ = exc
-                    break
-                if type(obj) is not dict:
-                    failure = _malformed(line)
-                    break
-                if "error" in obj:
-                    failure = OllamaStreamError(str(obj["error"]))
-                    break
-                message = obj.get("message")
-                if message:
-                    if thinking := message.get("thinking"):
-                        events.append(ThinkingDelta(thinking))
-                    if content := message.get("content"):
-                        events.append(ContentDelta(content))
-                if obj.get("done"):
-                    events.append(_chat_done(obj))
-                    yield events
-                    return
-            if events:
-                yield events
-            if failure is not None:
-                raise failure
-        if not abort.aborted:
-            raise OllamaProtocolError("Ollama's reply ended without its final (done) line")
-    finally:
-        batches.close()  # type: ignore[attr-defined]
-
-
-def pull_events(lines: Iterator[bytes], abort: StreamAbort) -> Iterator[dict[str, Any]]:
-    try:
-        for line in lines:
-            obj = decode_line(line)
-            if "error" in obj:
-                raise OllamaStreamError(str(obj["error"]))
-            yield obj
-            if obj.get("status") == "success":
-                return
-        if not abort.aborted:
-            raise OllamaProtocolError("Ollama's pull ended without success")
-    finally:
-        lines.close()  # type: ignore[attr-defined]
-
-
-def _chat_done(obj: dict) -> ChatDone:
-    def count(key: str) -> int:
-        value = obj.get(key)
-        return value if type(value) is int else 0
-
-    return ChatDone(
-        done_reason=str(obj.get("done_reason") or "stop"),
-        eval_count=count("eval_count"),
-        prompt_eval_count=count("prompt_eval_count"),
-        total_duration=count("total_duration"),
-        load_duration=count("load_duration"),
-        prompt_eval_duration=count("prompt_eval_duration"),
-        eval_duration=count("eval_duration"),
-    )
