@@ -229,4 +229,7 @@ def save(path: Path, settings: dict[str, Any]) -> None:
         os.replace(temp, path)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
-        raise AppError(f"Cannot save settings to {path}: {exc}", code="settings_not_saved") from exc
+        log.error("cannot save settings to %s: %s", path, exc)
+        # The client is told why, never where: no path leaves the machine's logs.
+        reason = exc.strerror or type(exc).__name__
+        raise AppError(f"Cannot save settings: {reason}", code="settings_not_saved") from exc

@@ -27,6 +27,18 @@ def unusable(path: Path, reason: object) -> StoreError:
     return StoreError(f"Cannot use the database {path}: {reason}")
 
 
+def database_error(reason: object) -> StoreError:
+    """A failed unit of work, told without the file's path: the message reaches clients."""
+    return StoreError(f"The database failed: {_told(reason)}", code="database_error")
+
+
+def _told(reason: object) -> str:
+    # sqlite3's messages are one short line ("database or disk is full"); anything else
+    # (a codec's complaint quoting the text) is named by its type, as it may hold text.
+    said = str(reason).strip().splitlines() if isinstance(reason, sqlite3.Error) else []
+    return said[0][:120] if said else type(reason).__name__
+
+
 def set_pragmas(connection: sqlite3.Connection) -> None:
     """Pragmas every connection needs; busy_timeout first so the others wait for locks."""
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -10,11 +10,11 @@ from typing import Any, Self, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.errors import BadRequest, NotFound
-from backend.core.store.db import BEGIN_MODE, StoreError, make_engine, unusable
+from backend.core.store.db import BEGIN_MODE, StoreError, database_error, make_engine, unusable
 from backend.core.store.migrations import MigrationResult, migrate
 from backend.core.store.models import (
     ROLES,
@@ -84,8 +84,11 @@ class Store:
                 if write:
                     session.commit()
         except DBAPIError as exc:
-            message = f"The database {self.path} failed: {exc.orig}"
-            raise StoreError(message, code="database_error") from exc
+            raise database_error(exc.orig) from exc
+        except (SQLAlchemyError, UnicodeError, OverflowError) as exc:
+            # Raised while binding a value SQLite cannot hold (a lone surrogate, an integer
+            # beyond 64 bits): a failed write like any other, never an unexpected crash.
+            raise database_error(exc) from exc
 
     def _recover_interrupted(self) -> int:
         # Literal SQL so that SQLite can prove the partial index applies.
