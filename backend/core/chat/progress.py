@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from backend.core.errors import AppError
+
 
 class ProgressWriter:
     """Accumulates a reply's text and stores it at most once per interval while it grows.
@@ -82,6 +84,16 @@ class ProgressWriter:
             stats=stats,
         )
         self.writes += 1
+
+    def store_failed(self, error: str) -> None:
+        """After a failed final write (a full disk): the smallest write that still ends the
+        reply, its status, so the row says `error` now rather than `streaming` until the
+        next start. Its text stays that of the last write that fitted."""
+        try:
+            self.store.update_message(self.message_id, status="error", error=error)
+            self.writes += 1
+        except AppError:
+            pass  # nothing fits: the next start finds the row unfinished and marks it
 
     def _serve(self) -> None:
         """The writer thread: one write per request, until `store_final` closes it."""

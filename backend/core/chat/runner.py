@@ -84,16 +84,26 @@ class ReplyRunner:
         self._on_ollama_failure = on_ollama_failure
 
     def run(self, reply: Reply, plan: ReplyPlan) -> dict:
-        """Stream and store the reply; returns its final frame (without `seq`)."""
+        """Stream and store the reply; returns its final frame (without `seq`), and the
+        message is stored in the state that frame tells, whatever went wrong."""
+        writer = ProgressWriter(self.store, reply.message_id, self._persist_interval_s, self._clock)
+        try:
+            opened = self._open(reply, plan)
+        except AppError as exc:
+            return self._finalize(reply, writer, Outcome(None, exc, None))
+        except Exception as exc:  # noqa: BLE001 - the contract's final state, even for a bug
+            return self._finalize(reply, writer, Outcome(None, unexpected(reply, exc), None))
+        return self._stream_and_store(reply, writer, opened)
+
+    def _open(self, reply: Reply, plan: ReplyPlan) -> ReplyStream:
         provider = self._endpoints.get(plan.endpoint_id)
         num_ctx = self._windows.num_ctx(provider, plan.model, plan.options)
         fitted = fit(plan.messages, num_ctx, plan.options)
         reply.begin(fitted.frame_info())
         stream = provider.chat_stream(plan.model, fitted.messages, plan.options, think=plan.think)
-        return self._stream_and_store(reply, reply.attach(stream))
+        return reply.attach(stream)
 
-    def _stream_and_store(self, reply: Reply, opened: ReplyStream) -> dict:
-        writer = ProgressWriter(self.store, reply.message_id, self._persist_interval_s, self._clock)
+    def _stream_and_store(self, reply: Reply, writer: ProgressWriter, opened: ReplyStream) -> dict:
         timer = ThinkingTimer(self._clock)
         done: ChatDone | None = None
         failure: AppError | None = None
@@ -125,6 +135,8 @@ class ReplyRunner:
                     writer.maybe_flush()
         except AppError as exc:
             failure = exc
+        except Exception as exc:  # noqa: BLE001 - the text shown so far is stored all the same
+            failure = unexpected(reply, exc)
         return self._finalize(reply, writer, Outcome(done, failure, timer.elapsed_ms()))
 
     def _finalize(self, reply: Reply, writer: ProgressWriter, outcome: Outcome) -> dict:
@@ -135,6 +147,7 @@ class ReplyRunner:
             # The disk is full or the database broke: the text so far (stored up to the last
             # batch that could be) still reaches the UI, which must not lose what it shows.
             log.error("reply %s could not be stored: %s", reply.message_id, exc.code)
+            writer.store_failed(exc.message)
             return error_frame(reply, exc.code, exc.message, content)
 
     def _store_outcome(
@@ -168,6 +181,12 @@ class ReplyRunner:
             # Any failure from Ollama (down, crashed, model deleted…): the monitor looks now.
             self._on_ollama_failure()
         return error_frame(reply, failure.code, failure.message, content)
+
+
+def unexpected(reply: Reply, exc: Exception) -> AppError:
+    """A bug, not a fault of Ollama's or the disk's: logged whole, told in a sentence."""
+    log.error("reply %s failed unexpectedly", reply.message_id, exc_info=exc)
+    return AppError("The reply failed unexpectedly")
 
 
 def error_frame(reply: Reply, code: str, message: str, content: str = "") -> dict:
