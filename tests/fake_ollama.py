@@ -24,6 +24,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.raw_chat import RawChat, send_raw_chat
+
 STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
 PULL_ERROR_LINES = [
     {"status": "pulling manifest"},
@@ -172,6 +174,7 @@ class FakeOllama:
         self.malformed_after: int | None = None
         self.omit_done = False
         self.http_error: tuple[int, str] | None = None
+        self.raw_chat: RawChat | None = None  # streamed chat answers sent byte for byte
         self.pull_lines: list[dict] | None = None
         self.pull_delay = 0.0
         self.show_delay = 0.0  # seconds before /api/show answers (a hung Ollama)
@@ -441,6 +444,8 @@ def _chat(h: _Handler, fake: FakeOllama, body: dict) -> None:
     plan = _ChatPlan(fake, body)
     if body.get("stream", True) is False:
         return _whole_chat(h, plan)
+    if fake.raw_chat is not None:
+        return send_raw_chat(h, fake.raw_chat)
     return _stream_chat(h, plan)
 
 
