@@ -21,6 +21,7 @@ from backend.core.settings import (
 )
 from backend.launcher.logs import setup_logging
 from backend.launcher.memory import settle_after_start
+from backend.launcher.private_files import keep_new_files_private, tighten
 from backend.launcher.quit_signals import block_quit_signals, wait_for_quit_signal
 from backend.launcher.single_instance import (
     HandOverError,
@@ -117,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--new-chat needs a window, and --headless has none")
     if args.action is not None:
         return run_action(args.action, settings)
+    keep_new_files_private()
     try:
         data_dir = prepare_data_dir(settings.data_dir)
     except SettingsError as exc:
         return _fail(str(exc))
+    tighten(data_dir)
     settings = Settings(**{**settings.__dict__, "data_dir": data_dir})
     setup_logging(settings.log_dir, verbose=args.verbose)
     lock = InstanceLock(data_dir)
