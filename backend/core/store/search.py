@@ -55,6 +55,11 @@ def search_conversations(
     session: Session, q: str, *, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     """Conversations matching `q`, each with `snippet`, `match` and maybe `message_id`."""
+    # SQLite reads text as C strings: a NUL would end the pattern early (and an empty one
+    # matches every row). It separates words, as a space does.
+    q = q.replace("\0", " ").strip()
+    if not q:
+        return []
     phrases = parse_query(q)
     if phrases and _index_usable(session):
         return _fts_search(session, phrases, limit, offset)
