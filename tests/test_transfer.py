@@ -15,7 +15,7 @@ from backend.core.settings import Settings, prepare_data_dir
 from backend.core.store import Store, transfer
 from backend.core.store.models import Conversation, Message
 from backend.launcher.runtime import Runtime
-from backend.web import api_data
+from backend.web import import_body
 from tests.wsclient import WsClient
 
 HAS_TREE = "parent_id" in Message.__table__.c and "active_leaf_id" in Conversation.__table__.c
@@ -315,7 +315,7 @@ def test_unreadable_bodies_are_400(api: Api, body: bytes, code: str) -> None:
 
 
 def test_a_file_over_the_limit_is_413(api: Api, monkeypatch) -> None:
-    monkeypatch.setattr(api_data, "IMPORT_MAX_BYTES", 1000)
+    monkeypatch.setattr(import_body, "IMPORT_MAX_BYTES", 1000)
     response = api.import_({"title": "x" * 2000, "messages": []})
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "import_too_large"

@@ -8,20 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, request
+from werkzeug.wsgi import get_input_stream
 
-from backend.core.errors import AppError, BadRequest
+from backend.core.errors import BadRequest
 from backend.web.api import download
-from backend.web.bodies import parse_json
 from backend.web.context import services
+from backend.web.import_body import parse_document, read_body
 
 data_api = Blueprint("data_api", __name__, url_prefix="/api")
-
-IMPORT_MAX_BYTES = 256 * 1024 * 1024
-
-
-class ImportTooLarge(AppError):
-    code = "import_too_large"
-    http_status = 413
 
 
 @data_api.get("/export")
@@ -34,10 +28,12 @@ def export_all():
 @data_api.post("/import")
 def import_conversations():
     """An export document (or one exported conversation): all of it is imported, or none."""
-    request.max_content_length = IMPORT_MAX_BYTES
-    if (request.content_length or 0) > IMPORT_MAX_BYTES:
-        raise ImportTooLarge(f"The file is larger than {IMPORT_MAX_BYTES // 2**20} MiB")
-    raw = request.get_data(cache=False)
-    if not raw.strip():
+    # The body unlimited by the app's 4 MiB: read_body holds the import's own limit.
+    raw = read_body(
+        get_input_stream(request.environ, max_content_length=None), request.content_length
+    )
+    if raw.isspace() or not raw:
         raise BadRequest("The body is empty: send the JSON of an export file", code="invalid_json")
-    return services().conversations.import_document(parse_json(raw)), 201
+    document = parse_document(raw)
+    del raw  # the parsed document holds the text now
+    return services().conversations.import_document(document), 201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -25,10 +26,10 @@ def parse_object(raw: bytes, *, allow_empty: bool = False) -> dict[str, Any]:
     return body
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes | bytearray, object_hook: Callable[[dict], Any] | None = None) -> Any:
     """Any JSON value whose strings are all real text; NaN and Infinity are refused."""
     try:
-        value = json.loads(raw, parse_constant=_no_constants)
+        value = json.loads(raw, parse_constant=_no_constants, object_hook=object_hook)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         # RecursionError: nesting deeper than Python's parser goes is no body we serve.
         raise BadRequest(

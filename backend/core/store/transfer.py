@@ -13,6 +13,7 @@ import json
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 from uuid import uuid4
 
@@ -118,11 +119,12 @@ def import_document(store: Store, document: Any) -> dict[str, Any]:
     with store.session(write=True) as session:
         conversation_ids = _assign_ids(session, Conversation, [c.values["id"] for c in parsed])
         message_ids = _assign_ids(session, Message, [m["id"] for c in parsed for m in c.messages])
-        rows = _rows(parsed, conversation_ids, message_ids)
-        if rows["conversations"]:
-            session.execute(insert(Conversation.__table__), rows["conversations"])
-        for start in range(0, len(rows["messages"]), _ROW_CHUNK):
-            session.execute(insert(Message.__table__), rows["messages"][start : start + _ROW_CHUNK])
+        conversations, messages = _rows(parsed, conversation_ids, message_ids)
+        if conversations:
+            session.execute(insert(Conversation.__table__), conversations)
+        # A batch of rows at a time: a copy of every message at once would double the peak.
+        while batch := list(islice(messages, _ROW_CHUNK)):
+            session.execute(insert(Message.__table__), batch)
     summaries = [
         {**_summary(c, new_id), "original_id": c.original_id}
         for c, new_id in zip(parsed, conversation_ids, strict=True)
@@ -164,19 +166,28 @@ def _assign_ids(session: Session, model: Any, wanted: list[str]) -> list[str]:
 
 def _rows(
     parsed: list[ImportedConversation], conversation_ids: list[str], message_ids: list[str]
-) -> dict[str, list[dict[str, Any]]]:
-    """Table rows with the final ids; references to a renamed message follow it."""
-    conversations, messages = [], []
+) -> tuple[list[dict[str, Any]], Iterator[dict[str, Any]]]:
+    """Table rows with the final ids; references to a renamed message follow it. The
+    message rows are made as they are taken."""
     fresh = iter(message_ids)
-    for conversation, conversation_id in zip(parsed, conversation_ids, strict=True):
-        renamed = {m["id"]: next(fresh) for m in conversation.messages}
-        values = _follow(conversation.values, CONVERSATION_REFS, renamed)
-        conversations.append({**values, "id": conversation_id})
+    renames = [{m["id"]: next(fresh) for m in c.messages} for c in parsed]
+    conversations = [
+        {**_follow(c.values, CONVERSATION_REFS, renamed), "id": conversation_id}
+        for c, conversation_id, renamed in zip(parsed, conversation_ids, renames, strict=True)
+    ]
+    return conversations, _message_rows(parsed, conversation_ids, renames)
+
+
+def _message_rows(
+    parsed: list[ImportedConversation], conversation_ids: list[str], renames: list[dict]
+) -> Iterator[dict[str, Any]]:
+    for conversation, conversation_id, renamed in zip(
+        parsed, conversation_ids, renames, strict=True
+    ):
         for message in conversation.messages:
             values = _follow(message, MESSAGE_REFS, renamed)
             values.update(id=renamed[message["id"]], conversation_id=conversation_id)
-            messages.append(values)
-    return {"conversations": conversations, "messages": messages}
+            yield values
 
 
 def _follow(values: dict[str, Any], refs: list[str], renamed: dict[str, str]) -> dict[str, Any]:

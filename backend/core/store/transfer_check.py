@@ -149,14 +149,14 @@ def _message(item: Any, where: str, previous: dict[str, Any] | None) -> dict[str
     if not isinstance(item, dict):
         raise fail(where, "must be an object")
     role = item.get("role")
-    if role not in ROLES:
+    if type(role) is not str or role not in ROLES:  # a list or an object is no role either
         raise fail(_at(where, "role"), "must be user, assistant or system")
     status = item.get("status", "complete")
-    if status not in STATUSES:
+    if type(status) is not str or status not in STATUSES:
         raise fail(_at(where, "status"), "must be one of " + ", ".join(sorted(STATUSES)))
     after = previous["position"] if previous else 0
     position = item.get("position", after + 1)
-    if type(position) is not int or position <= after:
+    if not _is_integer(position) or position <= after:
         raise fail(_at(where, "position"), f"must be a whole number above {after}")
     stats = item.get("stats")
     if stats is not None and not isinstance(stats, dict):
@@ -178,6 +178,11 @@ def _message(item: Any, where: str, previous: dict[str, Any] | None) -> dict[str
         values["parent_id"] = previous["id"] if previous else None
     values.update(_other_columns(item, MESSAGE_TABLE, values, where))
     return values
+
+
+def _is_integer(value: Any) -> bool:
+    """A whole number SQLite's INTEGER holds (64 bits, signed); True and False are not."""
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def _id(value: Any, where: str) -> str | None:
@@ -245,7 +250,7 @@ def _typed(value: Any, column: Column, where: str) -> Any:
     if isinstance(kind, Boolean):
         ok = isinstance(value, bool)
     elif isinstance(kind, Integer):
-        ok = type(value) is int
+        ok = _is_integer(value)
     elif isinstance(kind, String | Text):
         ok = isinstance(value, str) and len(value) <= MAX_TEXT_CHARS
     else:
