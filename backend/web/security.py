@@ -8,6 +8,7 @@ import secrets
 from flask import Request
 
 from backend.core.errors import AppError
+from backend.web.handshake import check_handshake
 
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
@@ -54,6 +55,8 @@ def check_request(request: Request, token: str, bound_host: str) -> None:
             raise Forbidden("Requests from other sites are refused", code="forbidden_origin")
     if needs_token and not _has_token(request, token):
         raise Unauthorized("A valid token is required", code="unauthorized")
+    if request.path == "/ws":
+        check_handshake(request)
 
 
 def _has_token(request: Request, token: str) -> bool:
