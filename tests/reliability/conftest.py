@@ -49,6 +49,19 @@ def shared_app(tmp_path_factory):
     fake.stop()
 
 
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """(app, ws, fake) for a module whose tests set the fake's raw answer (`raw_chat`)."""
+    fake = FakeOllama().start()
+    data = tmp_path_factory.mktemp("hostile") / "data"
+    app = HeadlessApp(["--ollama-url", fake.url, "--data-dir", str(data)], data).start()
+    ws = app.ws()
+    yield app, ws, fake
+    ws.close()
+    app.stop()
+    fake.stop()
+
+
 @pytest.fixture
 def mounts():
     """Mounts for one test; ask for it before `launch`, so apps stop before it unmounts."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fake_ollama import FakeOllama
 from tests.raw_chat import RawChat
 from tests.reliability.hostile_ollama import (
     DONE,
@@ -14,22 +13,8 @@ from tests.reliability.hostile_ollama import (
     reply_to,
     token,
 )
-from tests.reliability.support import App
 
 SHOWN = [token("Hello"), token(", world")]  # what the user sees before the hostile line
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """One app and fake Ollama for the module: each test sets the fake's raw answer."""
-    fake = FakeOllama().start()
-    data = tmp_path_factory.mktemp("hostile") / "data"
-    app = App(["--ollama-url", fake.url, "--data-dir", str(data)], data).start()
-    ws = app.ws()
-    yield app, ws, fake
-    ws.close()
-    app.stop()
-    fake.stop()
 
 
 WRONG_TYPES = {
