@@ -59,7 +59,9 @@ def test_an_unexpected_error_mid_reply_still_stores_the_text_shown_before_the_fi
     [{"content": "a\ud800b"}, {"error": "\udfff"}, {"thinking": "\ud83d"}],
     ids=["in_content", "in_error", "in_thinking"],
 )
-def test_a_lone_surrogate_sqlite_cannot_take_is_a_store_error_that_names_no_path(store, tmp_path, fields):
+def test_a_lone_surrogate_sqlite_cannot_take_is_a_store_error_that_names_no_path(
+    store, tmp_path, fields
+):
     store.progress_failures = 0
     conversation = store.create_conversation()
     message = store.add_message(conversation["id"], "assistant", "", status="streaming")
