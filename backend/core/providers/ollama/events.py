@@ -18,6 +18,7 @@ from backend.core.providers.abort import StreamAbort
 from backend.core.providers.base import ChatDone, ChatEvent, ContentDelta, ThinkingDelta
 from backend.core.providers.ollama.types import OllamaProtocolError, OllamaStreamError
 
+_fast_loads = orjson.loads
 _MAX_COUNT = 2**63 - 1  # a stats field beyond SQLite's INTEGER is not a count
 _MAX_ERROR_CHARS = 1000  # Ollama's own error sentences are one line
 
@@ -74,24 +75,6 @@ def stream_error(value: Any) -> OllamaStreamError:
     return OllamaStreamError(value[:_MAX_ERROR_CHARS])
 
 
-def add_message_events(message: Any, events: list[ChatEvent]) -> None:
-    """The thinking and content deltas of a line's `message` (null: none)."""
-    if message is None:
-        return
-    if type(message) is not dict:
-        raise wrong_type("message")
-    thinking = message.get("thinking")
-    if thinking:
-        if type(thinking) is not str:
-            raise wrong_type("message.thinking")
-        events.append(ThinkingDelta(thinking))
-    content = message.get("content")
-    if content:
-        if type(content) is not str:
-            raise wrong_type("message.content")
-        events.append(ContentDelta(content))
-
-
 def chat_batches(batches: Iterator[list[bytes]], abort: StreamAbort) -> Iterator[list[ChatEvent]]:
     """The hot loop: one JSON parse and a few dict lookups per token, a list per read.
 
@@ -104,10 +87,27 @@ def chat_batches(batches: Iterator[list[bytes]], abort: StreamAbort) -> Iterator
             failure: AppError | None = None
             for line in lines:
                 try:
-                    obj = parse_line(line)
+                    # parse_line inlined, each field's type checked here: this runs once a token.
+                    try:
+                        obj = _fast_loads(line)
+                    except orjson.JSONDecodeError:
+                        obj = _lenient(line)
+                    if type(obj) is not dict:
+                        raise malformed(line)
                     if "error" in obj:
                         raise stream_error(obj["error"])
-                    add_message_events(obj.get("message"), events)
+                    message = obj.get("message")
+                    if type(message) is dict:
+                        if thinking := message.get("thinking"):
+                            if type(thinking) is not str:
+                                raise wrong_type("message.thinking")
+                            events.append(ThinkingDelta(thinking))
+                        if content := message.get("content"):
+                            if type(content) is not str:
+                                raise wrong_type("message.content")
+                            events.append(ContentDelta(content))
+                    elif message is not None:
+                        raise wrong_type("message")
                     if obj.get("done") is True:
                         events.append(chat_done(obj))
                         yield events
