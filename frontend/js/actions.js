@@ -1,9 +1,9 @@
 // Per-message actions: the branch pager, Copy, Edit, Regenerate and Delete (with an inline
 // confirm). Buttons are built per message; one delegated click handler serves the list.
 import { announce } from "./announce.js";
-import { micon } from "./msgicons.js";
+import { icon } from "./icons.js";
 import { rawTextOf, toolbarOf } from "./messages.js";
-import { copyText, el, icon } from "./util.js";
+import { copyText, el } from "./util.js";
 
 const COPIED_MS = 1400;
 
@@ -19,7 +19,7 @@ function button(action, iconName, label, testid, { needsIdle = true, text = null
       "aria-label": label,
       title: label,
     },
-    iconName ? micon(iconName) : null,
+    iconName ? icon(iconName) : null,
     text ? el("span", { text }) : null,
   );
 }
@@ -133,7 +133,7 @@ export class MessageActions {
     announce("Copied to the clipboard");
     setTimeout(() => {
       target.classList.remove("copied");
-      target.replaceChildren(micon("copy"));
+      target.replaceChildren(icon("copy"));
       tip.remove();
     }, COPIED_MS);
     if (bar) bar.classList.add("holding"); // keep the bar shown while the tip is up

@@ -3,7 +3,6 @@
 import { announce } from "./announce.js";
 import { openEditor } from "./editor.js";
 import { AssistantView, rawTextOf, userMessage } from "./messages.js";
-import { messageApi } from "./msgapi.js";
 import { toast, toastError } from "./toast.js";
 
 export class Branches {
@@ -106,7 +105,7 @@ export class Branches {
     if (chat.isBusy()) return;
     let conversation;
     try {
-      conversation = await messageApi.activate(targetId);
+      conversation = await chat.api.activateMessage(targetId);
     } catch (err) {
       toastError("Couldn't switch versions", err);
       return;
@@ -138,7 +137,7 @@ export class Branches {
     const chat = this.chat;
     let conversation;
     try {
-      conversation = await messageApi.remove(messageId);
+      conversation = await chat.api.deleteMessage(messageId);
     } catch (err) {
       toastError("Couldn't delete", err);
       if (err.status === 404) chat.reload();

@@ -6,6 +6,7 @@ import { ConversationSettings } from "./convsettings.js";
 import { showsMessage, storedAssistant, userMessage } from "./messages.js";
 import { ListDrawer } from "./msglist.js";
 import { ScrollFollower } from "./scroll.js";
+import { RepliesInFlight } from "./replies.js";
 import { Streams } from "./streams.js";
 import { toast, toastError } from "./toast.js";
 import { debounce, uuid } from "./util.js";
@@ -13,21 +14,21 @@ import { debounce, uuid } from "./util.js";
 const POLL_MS = 1500; // a reply streaming without us (after a socket drop): poll the store
 const MAX_POLLS = 400;
 const LIVE = new Set(["streaming", "pending"]);
+const REPLY_FRAMES = ["start", "chunk", "complete", "cancelled", "error"];
 
 export class Chat {
   /**
-   * @param {{api, socket, getModel: () => string, onOpened, onCreated, onChanged, onReplyDone,
-   *          onBusy, onRestore, onListClick}} o hooks into the rest of the app (see main.js)
+   * @param {{api, router: FrameRouter, getModel: () => string, onOpened, onCreated, onChanged,
+   *          onReplyDone, onBusy, onRestore, onListClick}} o hooks into the rest of the app
    */
   constructor(o) {
-    Object.assign(this, { api: o.api, socket: o.socket, getModel: o.getModel });
+    Object.assign(this, { api: o.api, getModel: o.getModel });
     this.hooks = o;
     this.list = document.getElementById("messages-inner");
     this.drawer = new ListDrawer(this.list);
     this.currentId = null;
     this.conversation = null; // as last loaded: its settings and active path
-    this.byRequest = new Map(); // request_id -> stream, for our own requests
-    this.byMessage = new Map(); // message_id -> stream, once `start` has named it
+    this.replies = new RepliesInFlight();
     this.contextNotes = new Map(); // message_id -> start.context with dropped > 0 (this session)
     this.loadSeq = 0;
     this.polls = 0;
@@ -45,12 +46,8 @@ export class Chat {
     // The sidebar refresh: one for a burst of events (a reply's end, its title, a rename).
     this.listChanged = debounce(() => this.hooks.onReplyDone(this.currentId), 150);
     this.reloadSoon = debounce(() => this.reload(), 120);
-    document
-      .getElementById("composer")
-      .addEventListener(
-        "composer-edit-last",
-        (e) => this.branches.editLast() && e.preventDefault(),
-      );
+    for (const type of REPLY_FRAMES) o.router.on(type, (frame) => this.streams.handle(frame));
+    o.router.on("conversation.", (frame) => this.onConversationEvent(frame));
   }
 
   hasMessages() {
@@ -97,7 +94,7 @@ export class Chat {
       if (node.dataset.messageId) shown.set(node.dataset.messageId, node);
     }
     const nodeFor = (m) => {
-      const live = this.byMessage.get(m.id);
+      const live = this.replies.ofMessage(m.id);
       if (live) {
         live.view ||= this.streams.viewFor(live);
         return live.view.element;
@@ -114,7 +111,7 @@ export class Chat {
     });
     this.actions.setBusy(this.isBusy());
     this.settings.reflect(conversation);
-    const stale = messages.some((m) => LIVE.has(m.status) && !this.byMessage.has(m.id));
+    const stale = messages.some((m) => LIVE.has(m.status) && !this.replies.hasMessage(m.id));
     if (stale) this.schedulePoll(conversation.id);
   }
 
@@ -126,7 +123,7 @@ export class Chat {
     const last = messages[messages.length - 1];
     const lastReply = last && last.role === "assistant" ? last.id : null;
     for (const [m, node] of pairs) {
-      if (this.byMessage.has(m.id)) continue; // still streaming: actions once it ends
+      if (this.replies.hasMessage(m.id)) continue; // still streaming: actions once it ends
       this.actions.fill(node, m, { lastReply: m.id === lastReply });
     }
   }
@@ -135,7 +132,7 @@ export class Chat {
   liveViewsFor(conversationId, messages = []) {
     const known = new Set(messages.map((m) => m.id));
     const nodes = [];
-    for (const s of this.byRequest.values()) {
+    for (const s of this.replies.asking()) {
       if (s.conversationId !== conversationId || !s.userEl || known.has(s.userMessageId)) continue;
       nodes.push(s.userEl);
       if (s.view) nodes.push(s.view.element);
@@ -196,7 +193,7 @@ export class Chat {
     // that only for clients that ask, so API scripts pay for no extra model call).
     const frame = { type, request_id: requestId, auto_title: true, ...fields };
     if (model) frame.model = model;
-    if (!this.socket.send(frame)) {
+    if (!this.api.send(frame)) {
       toast("Not connected to the app yet — try again in a moment.");
       return null;
     }
@@ -212,7 +209,7 @@ export class Chat {
       messageId: null,
       cancelAsked: false,
     };
-    this.byRequest.set(requestId, stream);
+    this.replies.asked(stream);
     return stream;
   }
 
@@ -236,7 +233,7 @@ export class Chat {
 
   /** The stream of our own reply in the open conversation, if one is running. */
   activeStream() {
-    for (const s of this.byRequest.values()) {
+    for (const s of this.replies.asking()) {
       if (s.conversationId === this.currentId) return s;
     }
     return null;
@@ -245,7 +242,7 @@ export class Chat {
   /** A reply (ours or another window's) streams in the open conversation. */
   isBusy() {
     if (this.activeStream()) return true;
-    for (const s of this.byMessage.values()) if (s.conversationId === this.currentId) return true;
+    for (const s of this.replies.streaming()) if (s.conversationId === this.currentId) return true;
     return false;
   }
 
@@ -258,21 +255,14 @@ export class Chat {
     const s = this.activeStream();
     if (!s) return;
     s.cancelAsked = true;
-    if (s.messageId) this.socket.send({ type: "chat.cancel", message_id: s.messageId });
-  }
-
-  handleFrame(frame) {
-    if (frame.type.startsWith("conversation.")) this.onConversationEvent(frame);
-    else this.streams.handle(frame);
+    if (s.messageId) this.api.send({ type: "chat.cancel", message_id: s.messageId });
   }
 
   /**
-   * `conversation.*` frames (main.js subscribes). They go on as the DOM event "ctl:conversation"
-   * (detail: the frame), which the sidebar follows; for the open conversation the header title
-   * follows at once (a model-written title) and the path is read again (another window's change).
+   * `conversation.*` frames: for the open conversation the header title follows at once (a
+   * model-written title) and the path is read again (another window's change).
    */
   onConversationEvent(frame) {
-    document.dispatchEvent(new CustomEvent("ctl:conversation", { detail: frame }));
     const c = frame.conversation || {};
     if (frame.type !== "conversation.updated" || !this.currentId || c.id !== this.currentId) return;
     if (typeof c.title === "string" && c.title) this.showTitle(c.title);
@@ -289,15 +279,14 @@ export class Chat {
 
   /** The socket came back: frames of running replies were lost, so read them from the store. */
   resync() {
-    const hadStreams = this.byRequest.size > 0 || this.byMessage.size > 0;
-    for (const s of this.byRequest.values()) {
+    const hadStreams = !this.replies.isEmpty();
+    for (const s of this.replies.asking()) {
       if (!s.messageId && s.kind === "send") {
         s.userEl.dataset.status = "error";
         this.hooks.onRestore(s.content);
       }
     }
-    this.byRequest.clear();
-    this.byMessage.clear();
+    this.replies.clear();
     this.busyChanged();
     if (hadStreams && this.currentId) this.open(this.currentId);
   }

@@ -2,13 +2,13 @@
 // Shift+Enter breaks the line, and the draft is saved per conversation so nothing the user
 // typed is ever lost.
 import { sendOnEnter } from "./prefs.js";
-import { draftKey, load, save } from "./store.js";
+import { draftKey, load, save } from "./localstore.js";
 import { debounce } from "./util.js";
 
 const MAX_HEIGHT_PX = 240;
 
 export class Composer {
-  /** @param {{onSend: (text: string) => boolean, onStop: () => void}} handlers */
+  /** @param {{onSend: (text: string) => boolean, onStop: () => void, onEditLast: () => boolean}} handlers */
   constructor(handlers) {
     this.handlers = handlers;
     this.form = document.getElementById("composer");
@@ -34,9 +34,8 @@ export class Composer {
         event.preventDefault();
         this.submit();
       } else if (event.key === "ArrowUp" && this.wantsEditLast(event)) {
-        // Up in an empty box edits the last message (the chat answers the event if it can).
-        const ask = new CustomEvent("composer-edit-last", { bubbles: true, cancelable: true });
-        if (!this.form.dispatchEvent(ask)) event.preventDefault();
+        // Up in an empty box edits the last message (true when the chat could).
+        if (this.handlers.onEditLast()) event.preventDefault();
       }
     });
     this.form.addEventListener("submit", (event) => {

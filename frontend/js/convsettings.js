@@ -3,8 +3,7 @@
 // saving creates the conversation, so a system prompt applies from the first message.
 import { announce } from "./announce.js";
 import { buildForm, errorsFromServer, readForm, showErrors } from "./convform.js";
-import { micon } from "./msgicons.js";
-import { messageApi } from "./msgapi.js";
+import { icon } from "./icons.js";
 import { toast } from "./toast.js";
 import { el } from "./util.js";
 
@@ -78,7 +77,7 @@ export class ConversationSettings {
     const close = el(
       "button",
       { type: "button", class: "icon-btn", "aria-label": "Close chat settings" },
-      micon("close"),
+      icon("close"),
     );
     const form = el(
       "form",
@@ -187,7 +186,7 @@ export class ConversationSettings {
 
   persist(fields) {
     const id = this.chat.currentId;
-    if (id) return messageApi.updateConversation(id, fields);
-    return messageApi.createConversation(fields);
+    if (id) return this.chat.api.updateConversation(id, fields);
+    return this.chat.api.createConversation(fields);
   }
 }

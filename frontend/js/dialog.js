@@ -1,6 +1,6 @@
 // Modal dialogs on the native <dialog>: the page behind is inert, Tab stays inside, Esc and
 // a click on the backdrop close, and focus goes back to where it was before.
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { el } from "./util.js";
 
 const FOCUSABLE = [

@@ -1,5 +1,5 @@
 // What the chat pane shows with no messages, and the notice above the composer.
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { copyText, el, flashCopied } from "./util.js";
 
 const SUGGESTIONS = [
@@ -140,7 +140,7 @@ function noModelsCard(s) {
   return el(
     "div",
     { class: "empty-card", "data-testid": "no-models" },
-    el("div", { class: "empty-icon" }, icon("box")),
+    el("div", { class: "empty-icon" }, icon("cube")),
     el("h2", { text: "No models yet" }),
     el(
       "p",

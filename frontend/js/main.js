@@ -1,26 +1,27 @@
-// Entry point: reads the per-launch token, wires the modules together and starts the socket.
+// Entry point: picks the transport, wires the modules together and connects.
 import { createApi } from "./api.js";
 import { Chat } from "./chat.js";
 import { Composer } from "./composer.js";
 import { renderEmptyState } from "./emptystate.js";
+import { FrameRouter } from "./frames.js";
 import { bindShortcuts } from "./keys.js";
 import { rawTextOf } from "./messages.js";
 import { Models } from "./models.js";
 import { Panels } from "./panels.js";
 import { revealMessage, Search } from "./search.js";
 import { Sidebar } from "./sidebar.js";
-import { ChatSocket } from "./socket.js";
 import { StatusPill } from "./status.js";
-import { draftKey, load, save } from "./store.js";
+import { draftKey, load, save } from "./localstore.js";
 import { toastError } from "./toast.js";
 import { exportConversation } from "./transfer.js";
+import { pickTransport } from "./transport/pick.js";
 import { copyText, debounce, flashCopied } from "./util.js";
 
-// The token stays in the address bar on purpose: a reload must keep working.
-const token = new URLSearchParams(location.search).get("token") || "";
-const api = createApi(token);
+const transport = pickTransport();
+const api = createApi(transport);
+const router = new FrameRouter();
 const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
-const ui = { socketOpen: false, everOpened: false, hasConversations: true, conversations: [] };
+const ui = { everOpened: false, hasConversations: true, conversations: [] };
 // Every app event group this UI follows; the socket subscribes once per connection.
 const EVENTS = ["conversations", "models", "settings"];
 
@@ -32,6 +33,7 @@ const socketOpened = new Promise((resolve) => {
 const composer = new Composer({
   onSend: (text) => chat.send(text),
   onStop: () => chat.stop(),
+  onEditLast: () => chat.branches.editLast(),
 });
 
 const models = new Models({
@@ -54,6 +56,7 @@ const pill = new StatusPill({ onReconnect: reconnect });
 
 const sidebar = new Sidebar({
   api,
+  router,
   onSelect: (id) => openConversation(id),
   onDeleted: (id) => {
     save(draftKey(id), null);
@@ -74,7 +77,7 @@ const searchAgain = debounce(() => search.refresh(), 300);
 
 const chat = new Chat({
   api,
-  socket: null,
+  router,
   getModel: () => models.current(),
   onOpened: (conversation) => {
     const id = conversation ? conversation.id : null;
@@ -102,19 +105,21 @@ const chat = new Chat({
   onListClick: (event) => copyFromList(event),
 });
 
-const socket = new ChatSocket(token, { onOpen, onClose, onFrame }, EVENTS);
-chat.socket = socket;
-
 const panels = new Panels({
   api,
-  socket,
+  router,
   models,
   status: () => pill.status,
   onImported: () => sidebar.refresh(),
 });
 
+router.on("status", onStatus);
+transport.onFrame((frame) => router.route(frame));
+transport.onState(({ open }) => (open ? onOpen() : onClose()));
+
 function onOpen() {
-  ui.socketOpen = true;
+  // One subscription per connection, for every module: the router hands the frames out.
+  transport.send({ type: "subscribe", events: EVENTS });
   document.body.dataset.ws = "open";
   pill.setSocketOpen(true);
   if (ui.everOpened) {
@@ -129,18 +134,10 @@ function onOpen() {
 }
 
 function onClose() {
-  ui.socketOpen = false;
   document.body.dataset.ws = "closed";
   pill.setSocketOpen(false);
   panels.socketClosed();
   updateView();
-}
-
-function onFrame(frame) {
-  if (frame.type === "status") onStatus(frame);
-  else if (panels.handle(frame)) return;
-  // chat.js re-dispatches `conversation.*` frames as the DOM event "ctl:conversation" (sidebar).
-  else if (frame.type !== "pong") chat.handleFrame(frame);
 }
 
 function onStatus(frame) {
@@ -155,8 +152,8 @@ function onStatus(frame) {
 }
 
 function reconnect() {
-  if (!ui.socketOpen) {
-    socket.retryNow();
+  if (!transport.isOpen()) {
+    transport.retryNow();
     return;
   }
   pill.showConnecting();
@@ -198,7 +195,7 @@ function showTitle(conversation) {
 }
 
 function placeholder(modelName) {
-  if (!ui.socketOpen) return "Reconnecting to the app…";
+  if (!transport.isOpen()) return "Reconnecting to the app…";
   if (models.availability === "down") return "Start Ollama to chat…";
   if (models.availability === "empty") return "Pull a model to start chatting…";
   return modelName ? `Message ${modelName}…` : "Message your local model…";
@@ -206,7 +203,7 @@ function placeholder(modelName) {
 
 function updateView() {
   const modelName = models.current();
-  composer.setCanSend(ui.socketOpen && Boolean(modelName), placeholder(modelName));
+  composer.setCanSend(transport.isOpen() && Boolean(modelName), placeholder(modelName));
   renderEmptyState({
     availability: models.availability,
     endpoint: pill.status ? pill.status.endpoint : "",
@@ -278,7 +275,7 @@ function bindKeys() {
 async function start() {
   bindKeys();
   setSidebar(!NARROW.matches && !load("sidebarClosed", false));
-  socket.connect();
+  transport.connect();
   const status = api
     .status()
     .then((s) => pill.setStatus(s))
@@ -304,7 +301,7 @@ const ready = start();
 // Hooks for tests and the desktop shell (the tray's "New chat" calls newChat()).
 window.__app = {
   ready,
-  socketOpen: () => socket.isOpen(),
+  socketOpen: () => transport.isOpen(),
   newChat: () => openConversation(null),
   openSettings: () => panels.settings.open(),
   openModels: () => panels.manager.open(),

@@ -1,6 +1,6 @@
 // A small popup menu (role="menu") beside a button: arrow keys move, Enter picks,
 // Esc, Tab or a click elsewhere closes and focus returns to the button.
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { el } from "./util.js";
 
 let openMenu = null;

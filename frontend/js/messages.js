@@ -1,9 +1,9 @@
 // Message bubbles: user text, assistant Markdown (streaming or final), notes, stats and the
 // toolbar slot that actions.js fills.
-import { micon } from "./msgicons.js";
+import { icon } from "./icons.js";
 import { MarkdownStream, renderMarkdown } from "./render.js";
 import { ThinkingBlock } from "./thinking.js";
-import { el, fullTime, icon } from "./util.js";
+import { el, fullTime } from "./util.js";
 
 const NOTES = {
   cancelled: "Stopped",
@@ -177,7 +177,7 @@ export class AssistantView {
         "data-testid": "context-notice",
         title: "A larger num_ctx in Chat settings keeps more of the conversation in view",
       },
-      micon("info"),
+      icon("info"),
       el("span", { text: contextText(context) }),
     );
     this.element.prepend(this.contextNote);
@@ -233,7 +233,7 @@ export class AssistantView {
           "aria-label": `${label}: write this reply again`,
           title: `${label}: write this reply again`,
         },
-        micon("refresh"),
+        icon("refresh"),
         el("span", { text: label }),
       ),
     );

@@ -1,7 +1,7 @@
 // The model picker and what the app knows about Ollama's availability.
 import { ApiError } from "./api.js";
 import { humanBytes, modelLabel } from "./format.js";
-import { load, save } from "./store.js";
+import { load, save } from "./localstore.js";
 import { el } from "./util.js";
 
 /**

@@ -2,7 +2,7 @@
 // and deleting (after a confirmation that names the model).
 import { confirmDialog, Dialog } from "./dialog.js";
 import { humanBytes, shortDate } from "./format.js";
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { fillCard, pullCard } from "./pullcard.js";
 import { toast, toastError } from "./toast.js";
 import { el, fullTime } from "./util.js";

@@ -1,5 +1,5 @@
 // The app-level panels wired together: model pulls, the Models and Settings dialogs, and the
-// sidebar footer that opens them. main.js hands them the frames they care about.
+// sidebar footer that opens them. They follow their frames through the router.
 import { MOD_KEY } from "./format.js";
 import { ModelsManager } from "./modelsmanager.js";
 import { Pulls } from "./pulls.js";
@@ -8,14 +8,15 @@ import { toast } from "./toast.js";
 
 export class Panels {
   /**
-   * @param {{api, socket, models, status: () => object|null, onImported: () => void}} o
-   *   `status`: the last STATUS frame (the pill's)
+   * @param {{api, router: FrameRouter, models, status: () => object|null,
+   *          onImported: () => void}} o  `status`: the last STATUS frame (the pill's)
    */
-  constructor({ api, socket, models, status, onImported }) {
+  constructor({ api, router, models, status, onImported }) {
     this.models = models;
     this.badge = document.getElementById("models-badge");
     this.pulls = new Pulls({
-      socket,
+      api,
+      router,
       onChange: (pull) => {
         this.manager.renderPull(pull);
         this.showBadge();
@@ -34,15 +35,8 @@ export class Panels {
     const settingsButton = document.getElementById("open-settings");
     settingsButton.title = `Settings (${MOD_KEY}+,)`;
     settingsButton.addEventListener("click", () => this.settings.open());
-  }
-
-  /** Take a frame meant for the panels; true when it was one. */
-  handle(frame) {
-    if (this.pulls.handle(frame)) return true;
-    if (frame.type === "models.changed") this.models.refresh();
-    else if (frame.type === "settings.changed") this.settings.changedElsewhere(frame.settings);
-    else return false;
-    return true;
+    router.on("models.changed", () => models.refresh());
+    router.on("settings.changed", (frame) => this.settings.changedElsewhere(frame.settings));
   }
 
   /** The model list changed (or Ollama came or went). */

@@ -3,7 +3,7 @@
 // right before the settings have loaded. Other modules read them here:
 //   import { sendOnEnter, onPrefsChange } from "./prefs.js";
 import { el } from "./util.js";
-import { load, save } from "./store.js";
+import { load, save } from "./localstore.js";
 import { MOD_KEY } from "./format.js";
 
 const THEMES = ["light", "dark", "system"];
@@ -46,33 +46,34 @@ export function applyPrefs(settings) {
   current = clean({ ...current, ...settings });
   save("prefs", current);
   paint();
+SYSTEM_DARK.addEventListener("change", () => current.theme === "system" && paint());
   for (const fn of listeners) fn(getPrefs());
+}
+
+const SYSTEM_DARK = window.matchMedia("(prefers-color-scheme: dark)");
+
+/** The theme on screen: "system" resolved to the system's "light" or "dark". */
+export function shownTheme() {
+  if (current.theme !== "system") return current.theme;
+  return SYSTEM_DARK.matches ? "dark" : "light";
 }
 
 function paint() {
   const root = document.documentElement;
-  root.dataset.theme = current.theme;
+  // The stylesheet knows two palettes only; "system" is resolved here (and followed below).
+  root.dataset.theme = shownTheme();
   root.style.setProperty("--chat-font-size", `${current.font_size}px`);
   paintCodeTheme();
   paintComposerHint();
 }
 
-// highlight.js ships one stylesheet per scheme; follow the app's theme, not only the system's.
+// highlight.js ships one stylesheet per scheme; follow the theme on screen.
 function paintCodeTheme() {
-  const light = document.getElementById("hl-light");
-  const dark = document.getElementById("hl-dark");
-  if (!light || !dark) return;
-  const forced = current.theme !== "system";
-  light.media = forced
-    ? current.theme === "light"
-      ? "all"
-      : "not all"
-    : "(prefers-color-scheme: light)";
-  dark.media = forced
-    ? current.theme === "dark"
-      ? "all"
-      : "not all"
-    : "(prefers-color-scheme: dark)";
+  const dark = shownTheme() === "dark";
+  const lightSheet = document.getElementById("hl-light");
+  const darkSheet = document.getElementById("hl-dark");
+  if (lightSheet) lightSheet.media = dark ? "not all" : "all";
+  if (darkSheet) darkSheet.media = dark ? "all" : "not all";
 }
 
 function paintComposerHint() {
@@ -93,3 +94,4 @@ function paintComposerHint() {
 }
 
 paint();
+SYSTEM_DARK.addEventListener("change", () => current.theme === "system" && paint());

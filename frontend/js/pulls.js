@@ -22,11 +22,13 @@ function newPull(name) {
 
 export class Pulls {
   /**
-   * @param {{socket: {send: (frame: object) => boolean}, onChange: (pull) => void,
+   * @param {{api: {send: (frame: object) => boolean}, router: FrameRouter,
+   *          onChange: (pull) => void,
    *          onFinished: (pull, outcome: "done"|"cancelled"|"error") => void}} o
    */
-  constructor({ socket, onChange, onFinished }) {
-    this.socket = socket;
+  constructor({ api, router, onChange, onFinished }) {
+    this.api = api;
+    this.router = router;
     this.onChange = onChange;
     this.onFinished = onFinished;
     this.pulls = new Map(); // request_id -> pull
@@ -47,7 +49,7 @@ export class Pulls {
     const same = this.running().find((p) => p.name === wanted);
     if (same) return { pull: same };
     const pull = newPull(wanted);
-    const sent = this.socket.send({
+    const sent = this.api.send({
       type: "models.pull",
       request_id: pull.requestId,
       name: wanted,
@@ -57,6 +59,7 @@ export class Pulls {
       if (old.state === "error" && old.name === wanted) this.pulls.delete(old.requestId);
     }
     this.pulls.set(pull.requestId, pull);
+    this.router.own(pull.requestId, (frame) => this.onFrame(pull, frame));
     this.onChange(pull);
     return { pull };
   }
@@ -66,7 +69,7 @@ export class Pulls {
     if (!pull || pull.state !== "running") return;
     pull.state = "cancelling";
     pull.status = "Stopping…";
-    this.socket.send({ type: "models.pull.cancel", request_id: requestId });
+    this.api.send({ type: "models.pull.cancel", request_id: requestId });
     this.onChange(pull);
   }
 
@@ -79,16 +82,12 @@ export class Pulls {
     }
   }
 
-  /** Take a frame if it is about one of our pulls; true when it was. */
-  handle(frame) {
-    const pull = typeof frame.request_id === "string" ? this.pulls.get(frame.request_id) : null;
-    if (!pull) return false;
+  /** A frame about one of our pulls (the router hands them over while it runs). */
+  onFrame(pull, frame) {
     if (frame.type === "models.pull.progress") this.progress(pull, frame);
     else if (frame.type === "models.pull.done") this.finish(pull, "done");
     else if (frame.type === "models.pull.cancelled") this.finish(pull, "cancelled");
     else if (frame.type === "error") this.fail(pull, frame.message || frame.code);
-    else return false;
-    return true;
   }
 
   progress(pull, frame) {
@@ -112,6 +111,7 @@ export class Pulls {
   }
 
   finish(pull, outcome) {
+    this.router.release(pull.requestId);
     this.pulls.delete(pull.requestId);
     this.onChange(pull);
     this.onFinished(pull, outcome);
@@ -122,6 +122,7 @@ export class Pulls {
       this.finish(pull, "cancelled");
       return;
     }
+    this.router.release(pull.requestId);
     pull.state = "error";
     pull.error = message;
     this.onChange(pull);

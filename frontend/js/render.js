@@ -2,7 +2,8 @@
 import { Lexer, marked } from "../vendor/marked/marked.esm.js";
 import DOMPurify from "../vendor/dompurify/purify.es.mjs";
 import hljs from "../vendor/highlight/highlight.min.js";
-import { el, icon } from "./util.js";
+import { icon } from "./icons.js";
+import { el } from "./util.js";
 
 marked.setOptions({ gfm: true, breaks: false });
 hljs.configure({ ignoreUnescapedHTML: true });

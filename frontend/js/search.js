@@ -3,7 +3,7 @@
 // Enter opens one, Esc clears.
 import DOMPurify from "../vendor/dompurify/purify.es.mjs";
 import { MOD_KEY } from "./format.js";
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { toastError } from "./toast.js";
 import { debounce, el, fullTime, relativeTime } from "./util.js";
 

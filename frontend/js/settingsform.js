@@ -1,6 +1,6 @@
 // The Settings dialog's controls, built once; settingsdialog.js fills and wires them.
 import { MOD_KEY } from "./format.js";
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { el } from "./util.js";
 
 function section(title, ...children) {

@@ -1,17 +1,17 @@
 // The conversation list: select, inline rename, delete with an inline confirm, an item menu
-// (export), and live updates from `conversation.*` frames (see main.js: `ctl:conversation`).
+// (export), and live updates from `conversation.*` frames (through the router).
 // Searching is search.js's: it shows its results in place of this list.
 import { isMenuOpen, showMenu } from "./menu.js";
 import { confirmInline, renameBox } from "./sidebaredit.js";
 import { toastError } from "./toast.js";
-import { icon } from "./panelicons.js";
+import { icon } from "./icons.js";
 import { debounce, el, fullTime, relativeTime } from "./util.js";
 
 const byNewest = (a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : 0);
 
 export class Sidebar {
   /**
-   * @param {{api, onSelect: (id) => void, onDeleted: (id) => void, onLoaded: (list) => void,
+   * @param {{api, router: FrameRouter, onSelect: (id) => void, onDeleted: (id) => void, onLoaded: (list) => void,
    *          onExport: (id, format) => void}} o
    */
   constructor(o) {
@@ -29,7 +29,7 @@ export class Sidebar {
     this.editing = false;
     this.refreshSoon = debounce(() => this.refresh(), 200);
     this.list.addEventListener("keydown", (e) => this.arrowKeys(e));
-    document.addEventListener("ctl:conversation", (e) => this.onEvent(e.detail));
+    o.router.on("conversation.", (frame) => this.onEvent(frame));
     setInterval(() => this.updateTimes(), 60000);
   }
 

@@ -2,7 +2,8 @@
 import { announce } from "./announce.js";
 import { AssistantView } from "./messages.js";
 import { toast } from "./toast.js";
-import { el, icon } from "./util.js";
+import { icon } from "./icons.js";
+import { el } from "./util.js";
 
 const OVERDUE_MS = 24; // chunks have waited this long (1.5 frames at 60 Hz): render without one
 
@@ -31,7 +32,7 @@ export class Streams {
     if (frame.context && frame.context.dropped > 0) {
       chat.contextNotes.set(frame.message_id, frame.context);
     }
-    let s = chat.byRequest.get(frame.request_id);
+    let s = chat.replies.ofRequest(frame.request_id);
     if (!s) {
       // Another window's reply in the conversation we show: reload to get its path, and the
       // reply is then followed live like our own.
@@ -39,7 +40,7 @@ export class Streams {
       s = { own: false, text: "", thinking: "", messageId: frame.message_id, model: frame.model };
       s.conversationId = frame.conversation_id;
       s.context = frame.context;
-      chat.byMessage.set(s.messageId, s);
+      chat.replies.named(s);
       s.view = this.viewFor(s);
       chat.busyChanged();
       chat.open(chat.currentId);
@@ -53,7 +54,7 @@ export class Streams {
     });
     const wasNew = s.kind === "send" && s.conversationId === null;
     s.conversationId = frame.conversation_id;
-    chat.byMessage.set(s.messageId, s);
+    chat.replies.named(s);
     if (s.userEl) {
       s.userEl.dataset.messageId = frame.user_message_id || "";
       s.userEl.dataset.status = "complete";
@@ -73,7 +74,7 @@ export class Streams {
       chat.list.append(s.view.element);
       chat.scroll.follow();
     }
-    if (s.cancelAsked) chat.socket.send({ type: "chat.cancel", message_id: s.messageId });
+    if (s.cancelAsked) chat.api.send({ type: "chat.cancel", message_id: s.messageId });
     chat.busyChanged();
   }
 
@@ -87,7 +88,7 @@ export class Streams {
   }
 
   onChunk(frame) {
-    const s = this.chat.byMessage.get(frame.message_id);
+    const s = this.chat.replies.ofMessage(frame.message_id);
     if (!s) return;
     if (typeof frame.thinking === "string" && frame.thinking) {
       s.thinking += frame.thinking;
@@ -125,7 +126,7 @@ export class Streams {
 
   onFinal(frame, status) {
     const chat = this.chat;
-    const s = chat.byMessage.get(frame.message_id);
+    const s = chat.replies.ofMessage(frame.message_id);
     if (!s) return;
     this.dirty.delete(s);
     const content = typeof frame.content === "string" ? frame.content : s.text;
@@ -163,10 +164,10 @@ export class Streams {
     const chat = this.chat;
     if (frame.message_id) {
       // A reply that failed; one we don't follow (lost, another window's) is not ours to report.
-      if (chat.byMessage.has(frame.message_id)) this.onFinal(frame, "error");
+      if (chat.replies.hasMessage(frame.message_id)) this.onFinal(frame, "error");
       return;
     }
-    const s = frame.request_id ? chat.byRequest.get(frame.request_id) : null;
+    const s = frame.request_id ? chat.replies.ofRequest(frame.request_id) : null;
     if (!s) {
       toast(frame.message || "The app reported an error.");
       return;
@@ -192,8 +193,7 @@ export class Streams {
   }
 
   forget(s) {
-    if (s.requestId) this.chat.byRequest.delete(s.requestId);
-    if (s.messageId) this.chat.byMessage.delete(s.messageId);
+    this.chat.replies.forget(s);
     this.chat.busyChanged();
   }
 }

@@ -1,5 +1,6 @@
 // Small, self-dismissing notifications: the only way errors reach the user (never alert()).
-import { el, icon } from "./util.js";
+import { icon } from "./icons.js";
+import { el } from "./util.js";
 
 const MAX_TOASTS = 3;
 

@@ -18,33 +18,6 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-const ICONS = {
-  pencil: '<path d="M4 20h4L19 9l-4-4L4 16v4z"/><path d="m14 6 4 4"/>',
-  trash: '<path d="M5 7h14M10 7V4.5h4V7M7 7l1 12.5h8L17 7"/>',
-  copy: '<rect x="8.5" y="8.5" width="11" height="11" rx="2"/><path d="M15.5 8.5v-2a2 2 0 0 0-2-2h-7a2 2 0 0 0-2 2v7a2 2 0 0 0 2 2h2"/>',
-  check: '<path d="m5 12.5 4.5 4.5L19 7.5"/>',
-  alert: '<path d="M12 4 2.8 19.5h18.4L12 4z"/><path d="M12 10v4.5M12 17.2v.1"/>',
-  stop: '<rect x="6.5" y="6.5" width="11" height="11" rx="1.5"/>',
-  plug: '<path d="M9 3v5M15 3v5M6.5 8h11v3a5.5 5.5 0 0 1-11 0V8zM12 16.5V21"/>',
-  box: '<path d="M4 7.5 12 3.5l8 4v9l-8 4-8-4v-9z"/><path d="m4 7.5 8 4 8-4M12 11.5v9"/>',
-  spark: '<path d="M12 3.5 13.8 10.2 20.5 12l-6.7 1.8L12 20.5l-1.8-6.7L3.5 12l6.7-1.8z"/>',
-};
-
-const built = new Map(); // name -> the icon, parsed once and cloned after
-
-/** An inline SVG icon; decorative, so hidden from assistive technology. */
-export function icon(name) {
-  let span = built.get(name);
-  if (!span) {
-    span = document.createElement("span");
-    span.className = "icon";
-    span.setAttribute("aria-hidden", "true");
-    span.innerHTML = `<svg viewBox="0 0 24 24">${ICONS[name] || ""}</svg>`;
-    built.set(name, span);
-  }
-  return span.cloneNode(true);
-}
-
 /** A v4 UUID; crypto.randomUUID only exists in secure contexts (not on a LAN host). */
 export function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
