@@ -102,7 +102,7 @@ const chat = new Chat({
   onReplyDone: () => sidebar.refresh(),
   onBusy: () => composer.setBusy(Boolean(chat.activeStream())),
   onRestore: (text) => composer.restore(text),
-  onListClick: (event) => copyFromList(event),
+  onListClick: (event) => onListClick(event),
 });
 
 const panels = new Panels({
@@ -221,7 +221,14 @@ function updateView() {
   });
 }
 
-async function copyFromList(event) {
+/** Clicks in the message list the chat does not take: code Copy and Wrap, message Copy. */
+async function onListClick(event) {
+  const wrap = event.target.closest("button.code-wrap");
+  if (wrap) {
+    const wrapped = wrap.closest(".code-block").classList.toggle("wrapped");
+    wrap.setAttribute("aria-pressed", String(wrapped));
+    return;
+  }
   const button = event.target.closest("button.code-copy, button.msg-action");
   if (!button) return;
   let text = "";

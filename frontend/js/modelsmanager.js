@@ -120,9 +120,10 @@ export class ModelsManager {
     const head = el(
       "tr",
       {},
-      ...["Model", "Parameters", "Quantisation", "Size", "Modified", ""].map((t) =>
+      ...["Model", "Parameters", "Quantisation", "Size", "Modified"].map((t) =>
         el("th", { scope: "col", text: t }),
       ),
+      el("th", { scope: "col" }, el("span", { class: "visually-hidden", text: "Actions" })),
     );
     this.installed.replaceChildren(
       el(

@@ -52,9 +52,11 @@ const templ = document.createElement("template");
 export function toNodes(safeHtml, { live = false, idle = false } = {}) {
   templ.innerHTML = safeHtml;
   const fragment = templ.content;
-  for (const img of fragment.querySelectorAll("img")) blockRemoteImage(img);
+  for (const img of fragment.querySelectorAll("img")) replaceImage(img);
   // Task-list checkboxes are the only inputs Markdown makes; anything else is model HTML.
   for (const input of fragment.querySelectorAll("input:not([type=checkbox])")) input.remove();
+  for (const box of fragment.querySelectorAll("input[type=checkbox]")) labelTask(box);
+  for (const table of fragment.querySelectorAll("table")) wrapTable(table);
   for (const code of fragment.querySelectorAll("pre > code")) decorateCode(code, live || idle);
   const nodes = [...document.importNode(fragment, true).childNodes];
   if (idle) highlightWhenIdle(nodes);
@@ -72,13 +74,41 @@ function highlightWhenIdle(nodes) {
   }
 }
 
-// Remote images would leak that a reply was read (and the CSP blocks them anyway): link instead.
-function blockRemoteImage(img) {
+// A model-written image would be fetched from wherever it points: a remote one leaks that the
+// reply was read (and the CSP blocks it), a relative one asks this app for a file it does not
+// have. Show a link to a remote image, a labelled placeholder otherwise; inline data: images
+// need no request and stay.
+function replaceImage(img) {
   const src = img.getAttribute("src") || "";
-  if (!/^(https?:)?\/\//i.test(src)) return;
-  const link = el("a", { href: src, target: "_blank", rel: "noopener noreferrer" });
-  link.textContent = `Image: ${img.getAttribute("alt") || src}`;
-  img.replaceWith(link);
+  if (/^data:image\//i.test(src)) return;
+  const label = `Image: ${img.getAttribute("alt") || src || "no description"}`;
+  if (/^(https?:)?\/\//i.test(src)) {
+    const link = el("a", { href: src, target: "_blank", rel: "noopener noreferrer" });
+    link.textContent = label;
+    img.replaceWith(link);
+    return;
+  }
+  img.replaceWith(el("span", { class: "img-placeholder", "data-testid": "image-placeholder" }, label));
+}
+
+// A task-list checkbox is named by its item's text (screen readers announce it with its state).
+function labelTask(box) {
+  const item = box.closest("li");
+  const text = item ? item.textContent.trim().slice(0, 120) : "";
+  box.setAttribute("aria-label", text || "Task");
+}
+
+// A table scrolls sideways in its own box (reachable by keyboard) so its words stay whole.
+function wrapTable(table) {
+  const wrap = el("div", {
+    class: "table-wrap",
+    role: "region",
+    "aria-label": "Table",
+    tabindex: "0",
+    "data-testid": "table-wrap",
+  });
+  table.replaceWith(wrap);
+  wrap.append(table);
 }
 
 function codeLanguage(code) {
@@ -100,12 +130,27 @@ function decorateCode(code, live) {
     icon("copy"),
     el("span", { class: "label", text: "Copy" }),
   );
+  const wrap = el(
+    "button",
+    {
+      type: "button",
+      class: "code-wrap",
+      "data-testid": "code-wrap",
+      "aria-pressed": "false",
+      title: "Wrap long lines",
+    },
+    "Wrap",
+  );
   const head = el(
     "div",
     { class: "code-head" },
     el("span", { class: "code-lang", text: lang }),
-    copy,
+    el("span", { class: "code-tools" }, wrap, copy),
   );
+  // Scrollable sideways: a tab stop, so the keyboard can scroll it too.
+  pre.setAttribute("tabindex", "0");
+  pre.setAttribute("role", "region");
+  pre.setAttribute("aria-label", lang ? `Code (${lang})` : "Code");
   const block = el("div", { class: "code-block" }, head);
   pre.replaceWith(block);
   block.append(pre);
