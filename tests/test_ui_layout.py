@@ -284,3 +284,42 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_view(browser, runtime
         close_view(page, view)
     assert found == {view: [] for view in VIEWS}
     page.context.close()
+
+
+def test_the_chat_list_is_one_tab_stop_with_arrow_keys_inside(browser, runtime):
+    for i in range(12):
+        seed(runtime, export(title=f"Chat number {i}"))
+    page = open_page(browser, runtime, DESKTOP, "dark")
+    items = page.get_by_test_id("conversation-item")
+    expect(items).to_have_count(12)
+    # The skip link is the page's first stop (just before "New chat"), into the composer.
+    page.get_by_test_id("new-chat").focus()
+    page.keyboard.press("Shift+Tab")
+    skip = page.get_by_test_id("skip-link")
+    expect(skip).to_be_focused()
+    shot(page, "layout-skip-link-1920-dark")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("composer-input")).to_be_focused()
+    # From "New chat" to the composer: search, one stop for the list, the footer's two
+    # buttons, the header's four, the four suggestions (was 54 with four stops a chat).
+    page.get_by_test_id("new-chat").focus()
+    stops = 0
+    while not page.get_by_test_id("composer-input").evaluate("c => c === document.activeElement"):
+        page.keyboard.press("Tab")
+        stops += 1
+        assert stops < 20
+    in_list = page.evaluate("() => document.querySelectorAll('#conv-list [tabindex=\"0\"]').length")
+    assert in_list == 1 and stops == 13
+    first = items.nth(0).get_by_test_id("conversation-open")
+    first.focus()
+    page.keyboard.press("ArrowDown")
+    expect(items.nth(1).get_by_test_id("conversation-open")).to_be_focused()
+    page.keyboard.press("End")
+    expect(items.nth(11).get_by_test_id("conversation-open")).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    expect(items.nth(11).get_by_test_id("conversation-rename")).to_be_focused()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("F2")
+    expect(page.locator(".conv-rename")).to_be_focused()
+    page.keyboard.press("Escape")
+    page.context.close()

@@ -251,6 +251,10 @@ function setSidebar(open) {
 
 function bindKeys() {
   document.getElementById("new-chat").addEventListener("click", () => openConversation(null));
+  document.getElementById("skip-link").addEventListener("click", (e) => {
+    e.preventDefault(); // focus, without a #fragment in the address
+    composer.focus();
+  });
   document.getElementById("backdrop").addEventListener("click", () => setSidebar(false));
   // Growing back to a wide window restores the user's choice; shrinking hides the overlay.
   NARROW.addEventListener("change", () =>

@@ -99,6 +99,8 @@ export class Sidebar {
       const main = item.querySelector(".conv-main");
       if (main) main.setAttribute("aria-current", active ? "page" : "false");
     }
+    // The tab stop follows the open chat, unless the user is moving through the list now.
+    if (!this.list.contains(document.activeElement)) this.setTabStop();
   }
 
   render() {
@@ -113,6 +115,7 @@ export class Sidebar {
       focused && focused.closest("li") ? focused.closest("li").dataset.conversationId : null;
     const focusTestid = focused ? focused.dataset.testid : null;
     this.list.replaceChildren(...this.conversations.map((c) => this.item(c)));
+    this.setTabStop();
     this.empty.hidden = this.conversations.length > 0;
     this.empty.textContent = "No conversations yet. Your chats will appear here.";
     if (focusId) this.refocus(focusId, focusTestid);
@@ -123,7 +126,7 @@ export class Sidebar {
     const li = [...this.list.children].find((x) => x.dataset.conversationId === id);
     const target =
       li && (li.querySelector(`[data-testid="${testid}"]`) || li.querySelector(".conv-main"));
-    if (target) target.focus({ preventScroll: true });
+    if (target) this.moveFocus(target, { preventScroll: true });
   }
 
   item(c) {
@@ -256,14 +259,46 @@ export class Sidebar {
     if (item) item.querySelector(".conv-main").focus();
   }
 
+  /**
+   * The list is one tab stop (roving tabindex): Up/Down/Home/End move between chats,
+   * Left/Right between a chat and its buttons (rename, more, delete); F2 renames and Delete
+   * asks to delete the focused chat.
+   */
   arrowKeys(e) {
-    if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
-    const buttons = [...this.list.querySelectorAll(".conv-main")];
-    const index = buttons.indexOf(document.activeElement);
-    if (index < 0) return;
+    const li = e.target.closest(".conv-item");
+    if (!li || e.target.closest(".conv-rename, .confirm")) return;
+    const rows = [...this.list.querySelectorAll(".conv-main")];
+    const row = rows.indexOf(li.querySelector(".conv-main"));
+    const inRow = [...li.querySelectorAll(".conv-main, .conv-action")];
+    const col = inRow.indexOf(e.target);
+    const target = {
+      ArrowDown: rows[row + 1],
+      ArrowUp: rows[row - 1],
+      Home: rows[0],
+      End: rows[rows.length - 1],
+      ArrowRight: inRow[col + 1],
+      ArrowLeft: inRow[col - 1],
+    }[e.key];
+    const c = this.conversations.find((x) => x.id === li.dataset.conversationId);
+    if (e.key === "F2" && c) this.startRename(li, c);
+    else if (e.key === "Delete" && c) this.confirmDelete(li, c);
+    else if (target) this.moveFocus(target);
+    else return;
     e.preventDefault();
-    const next = buttons[index + (e.key === "ArrowDown" ? 1 : -1)];
-    if (next) next.focus();
+  }
+
+  moveFocus(target, options = {}) {
+    for (const stop of this.list.querySelectorAll('[tabindex="0"]')) stop.tabIndex = -1;
+    target.tabIndex = 0;
+    target.focus(options);
+  }
+
+  /** After a render: the one tab stop is the open chat's row (or the first row). */
+  setTabStop() {
+    const mains = [...this.list.querySelectorAll(".conv-main")];
+    const current =
+      mains.find((m) => m.getAttribute("aria-current") === "page") || mains[0] || null;
+    for (const m of mains) m.tabIndex = m === current ? 0 : -1;
   }
 }
 
@@ -276,6 +311,7 @@ function actionButton(name, label, testid, onClick) {
       "aria-label": label,
       title: label,
       "data-testid": testid,
+      tabindex: "-1", // reached with the arrow keys: the list is one tab stop
     },
     icon(name),
   );
