@@ -105,7 +105,9 @@ def test_list_is_newest_updated_first_with_counts(store: Store) -> None:
     assert [x["id"] for x in listed] == [a["id"], c["id"], b["id"]]
     assert [x["message_count"] for x in listed] == [2, 0, 0]
     assert "messages" not in listed[0]
-    store.update_conversation(b["id"], title="renamed")
+    store.update_conversation(b["id"], title="renamed")  # a rename keeps the place
+    assert [x["id"] for x in store.list_conversations()] == [a["id"], c["id"], b["id"]]
+    store.update_conversation(b["id"], model="m2")  # a change of settings is activity
     assert store.list_conversations()[0]["title"] == "renamed"
     assert [x["id"] for x in store.list_conversations(limit=1, offset=1)] == [a["id"]]
     with pytest.raises(BadRequest):

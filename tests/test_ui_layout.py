@@ -38,8 +38,9 @@ REPLY = (
 )
 
 
-def export(title: str = "Benchmarks", reply: str = REPLY) -> dict:
-    stamp = "2026-01-01T00:00:00Z"
+def export(
+    title: str = "Benchmarks", reply: str = REPLY, stamp: str = "2026-01-01T00:00:00Z"
+) -> dict:
     return {
         "format": "cloudtolocalllm-export",
         "version": 1,
@@ -322,4 +323,43 @@ def test_the_chat_list_is_one_tab_stop_with_arrow_keys_inside(browser, runtime):
     page.keyboard.press("F2")
     expect(page.locator(".conv-rename")).to_be_focused()
     page.keyboard.press("Escape")
+    page.context.close()
+
+
+def test_renaming_a_chat_keeps_its_place_in_the_list(browser, runtime):
+    for day, title in enumerate(("Oldest chat", "Middle chat", "Newest chat"), start=1):
+        seed(runtime, export(title=title, stamp=f"2026-01-0{day}T00:00:00Z"))
+    page = open_page(browser, runtime, DESKTOP, "light")
+    titles = page.get_by_test_id("conversation-title")
+    expect(titles).to_have_text(["Newest chat", "Middle chat", "Oldest chat"])
+    page.get_by_test_id("conversation-open").nth(1).focus()
+    page.keyboard.press("F2")
+    box = page.locator(".conv-rename")
+    box.fill("Middle chat, renamed")
+    box.press("Enter")
+    expect(titles).to_have_text(["Newest chat", "Middle chat, renamed", "Oldest chat"])
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
+    expect(titles).to_have_text(["Newest chat", "Middle chat, renamed", "Oldest chat"])
+    page.context.close()
+
+
+@pytest.mark.parametrize(("screen", "scheme"), [SCREENS[1], SCREENS[2]])
+def test_the_models_dialog_stays_put_as_pulls_come_and_go(
+    browser, runtime, fake_ollama, screen, scheme
+):
+    fake_ollama.pull_delay = 0.3
+    page = open_page(browser, runtime, screen, scheme)
+    page.evaluate("window.__app.openModels()")
+    dialog = page.get_by_test_id("models-manager")
+    expect(page.get_by_test_id("model-table")).to_be_visible()
+    settled = "d => Promise.all(d.getAnimations().map((a) => a.finished))"
+    dialog.evaluate(settled)  # its opening animation scales it
+    before = dialog.bounding_box()
+    page.get_by_test_id("pull-name").fill("gemma3:4b")
+    page.get_by_test_id("pull-submit").click()
+    expect(page.get_by_test_id("pull-cancel")).to_be_visible()
+    dialog.evaluate(settled)
+    shot(page, f"layout-models-pulling-{screen['width']}-{scheme}")
+    assert dialog.bounding_box() == before
     page.context.close()

@@ -162,7 +162,9 @@ class Store:
             return [conversation_dict(row, row.message_count) for row in s.execute(stmt)]
 
     def update_conversation(self, conversation_id: str, **fields: Any) -> dict[str, Any]:
-        """Change title, model, system_prompt, options and/or think; bumps `updated_at`."""
+        """Change title, model, system_prompt, options and/or think. Bumps `updated_at`
+        unless only the title changed: a rename is not activity, and the chat keeps its place
+        in the list (under the user's pointer)."""
         unknown = sorted(set(fields) - set(EDITABLE))
         if unknown:
             raise BadRequest(f"cannot update {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
@@ -171,7 +173,7 @@ class Store:
             conversation = _get(s, Conversation, conversation_id)
             for name, value in values.items():
                 setattr(conversation, name, value)
-            if values:
+            if set(values) - {"title"}:
                 conversation.updated_at = self._clock()
             count = _count_messages(s, conversation_id)
         return conversation_dict(conversation, count)
