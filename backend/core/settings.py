@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from backend.core.dir_errors import why_not_a_folder
+
 APP_NAME = "CloudToLocalLLM"
 DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 DATA_DIR_ENV = "CLOUDTOLOCALLLM_DATA_DIR"
@@ -108,6 +110,6 @@ def prepare_data_dir(path: Path) -> Path:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
+        reason = why_not_a_folder(exc)
         raise SettingsError(f"cannot use data directory {path}: {reason}") from exc
     return path

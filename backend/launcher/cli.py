@@ -151,7 +151,9 @@ def run(settings: Settings, lock: InstanceLock) -> int:
     except AppError as exc:
         return _fail(exc.message)
     except OSError as exc:
-        return _fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+        # os.strerror: socket.create_server appends the address to the error's own text.
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        return _fail(f"cannot listen on {settings.host}:{settings.port}: {reason}")
 
     def announce() -> None:
         announce_ready(runtime)

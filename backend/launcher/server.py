@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
+from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler, select_address_family
 
 # The longest silence inside a request, or between two requests of a kept-alive
 # connection; a browser reconnects on its own after it.
@@ -63,10 +63,11 @@ class BoundedServer(ThreadedWSGIServer):
         *,
         idle_timeout: float | None = None,
         max_connections: int | None = None,
+        fd: int | None = None,
     ) -> None:
         self.idle_timeout = IDLE_TIMEOUT_S if idle_timeout is None else idle_timeout
         self._slots = threading.BoundedSemaphore(max_connections or MAX_CONNECTIONS)
-        super().__init__(host, port, app, handler=_QuietHandler)
+        super().__init__(host, port, app, handler=_QuietHandler, fd=fd)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):
@@ -97,9 +98,13 @@ class ServerThread:
     """Binds at construction (so the port is known), serves once started."""
 
     def __init__(self, app: Flask, host: str, port: int, **limits: Any) -> None:
-        self._server = BoundedServer(host, port, app, **limits)
+        # Bound here, not by Werkzeug: on a bind error it prints two lines and exits the
+        # process, where an OSError lets the launcher say one line of its own.
+        family = select_address_family(host, port)
+        with socket.create_server((host, port), family=family, backlog=128) as listener:
+            self._server = BoundedServer(host, port, app, fd=listener.fileno(), **limits)
         self.host = host
-        self.port: int = self._server.server_port
+        self.port: int = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
 
     @property
