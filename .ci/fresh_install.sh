@@ -3,8 +3,8 @@
 # minimal root (python3 python3-venv python3-pip git sudo ca-certificates, nothing else),
 # a clean clone of this checkout in a sudo user's home, the command run there verbatim
 # (taken from README.md, so the two cannot drift), the window it opens screenshot on an
-# Xvfb outside the root. Then the test setup (.ci/setup) in the same root, and a few tests
-# from the venv it makes. Run as root: bash .ci/fresh_install.sh
+# Xvfb outside the root. Then the tests' venv (.ci/venv) and a few tests from it, and
+# install.sh as root. Run as root: bash .ci/fresh_install.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/fresh_root.sh
@@ -123,10 +123,17 @@ main() {
   stop_app
   step "the app stopped; README command log in $log"
 
-  step "the test setup (.ci/setup) in the same root"
-  fresh_root_run_as "$ROOT" "$USER_NAME" bash -c "cd $CHECKOUT && bash .ci/setup"
-  fresh_root_run_as "$ROOT" "$USER_NAME" bash -c \
-    "cd $CHECKOUT && .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_cli_errors.py"
+  # The root has what the README command installed: enough for the tests that need no
+  # browser or X server. (.ci/setup's apt list adds those, with the same apt as above.)
+  step "the tests' venv (.ci/venv) in the same root, and a few tests from it"
+  fresh_root_run_as "$ROOT" "$USER_NAME" bash -c "cd $CHECKOUT && bash .ci/venv"
+  fresh_root_run_as "$ROOT" "$USER_NAME" bash -c "cd $CHECKOUT && .venv/bin/python -m pytest \
+    -q -p no:cacheprovider tests/test_cli_errors.py tests/test_docs.py tests/test_settings.py"
+
+  step "install.sh as root (no sudo), starting the app with --version"
+  fresh_root_run "$ROOT" bash -c "cd $CHECKOUT && bash install.sh --version" \
+    | tee "$ARTIFACTS/install-as-root.log" | tail -n 3
+  grep -q "^cloudtolocalllm " "$ARTIFACTS/install-as-root.log"
   step "done"
 }
 

@@ -68,11 +68,12 @@ fresh_root_prepare() {
   _fresh_root_configure "$dir"
 }
 
-# What a chroot needs from this machine: name resolution, the same apt sources, no
+# What a chroot needs from this machine: name resolution (this host's name too: sudo looks
+# it up), the same apt sources, no
 # services started by package scripts, the local CAs, and pip's settings files.
 _fresh_root_configure() {
   local dir=$1 path
-  cp /etc/resolv.conf "$dir/etc/resolv.conf"
+  cp /etc/resolv.conf /etc/hosts "$dir/etc/"
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     cp /etc/apt/sources.list.d/debian.sources "$dir/etc/apt/sources.list.d/"
     rm -f "$dir/etc/apt/sources.list"

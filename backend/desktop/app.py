@@ -70,9 +70,31 @@ def run_desktop(runtime: Runtime, announce: Callable[[], None] = lambda: None) -
         storage_path=str(runtime.settings.data_dir / "webview"),
         icon=str(icon) if icon else None,
     )
+    release_qt_window(window, controller.nav_page)
     geometry.save(data_dir, controller.geometry)
     controller.shutdown()
     return 0
+
+
+def release_qt_window(window, nav_page) -> None:
+    """Delete the Qt window, its web pages, then their profile, in that order, now.
+
+    Left to Python's exit, the profile pywebview made went before the pages using it (in
+    no set order) and Qt warned "Release of profile requested but WebEnginePage still not
+    deleted". `nav_page` is the page pywebview keeps for new-window requests: it has no
+    parent, and by now the view may have let go of the page that knew it.
+    """
+    native = getattr(window, "native", None)
+    if getattr(native, "webview", None) is None:
+        return  # not Qt, or the window never opened
+    try:
+        from PyQt6.sip import delete
+    except ImportError:  # pywebview on PySide6
+        from shiboken6 import delete
+    # Now, not deleteLater(): Qt's event loop has ended, nothing would carry that out.
+    for doomed in (nav_page, native, getattr(native, "profile", None)):
+        if doomed is not None:
+            delete(doomed)
 
 
 class DesktopController:
@@ -84,6 +106,7 @@ class DesktopController:
         self.tray = None
         self.geometry = geometry.Geometry()
         self.quitting = threading.Event()
+        self.nav_page = None  # Qt: see release_qt_window
 
     def start_tray(self) -> None:
         from backend.desktop.app_tray import start_app_tray
@@ -104,6 +127,7 @@ class DesktopController:
         view = getattr(native, "webview", None)  # Qt: the QWebEngineView in the window
         if view is not None and hasattr(view, "titleChanged"):
             view.titleChanged.connect(native.setWindowTitle)
+            self.nav_page = getattr(view.page(), "nav_handler", None)
 
     def on_closing(self) -> bool:
         """Closing the window hides it to the tray when there is one; else the app quits."""
