@@ -46,3 +46,8 @@ def test_the_readme_install_command_is_one_line_running_install_sh():
     assert block is not None
     lines = block.group(1).strip().splitlines()
     assert lines == ["bash install.sh"] and (REPO / "install.sh").is_file()
+
+
+def test_the_readme_says_untested_wherever_it_speaks_of_windows_or_macos():
+    paragraphs = [part for part in README.split("\n\n") if re.search(r"Windows|macOS", part)]
+    assert paragraphs and all("untested" in part for part in paragraphs)
