@@ -56,7 +56,21 @@ start_xvfb() {
   export DISPLAY
 }
 
-# Waits for the ready line, then for a mapped window with the app's title.
+# The app's /api/health, asked with the token of the ready line in the command's log.
+app_health() {
+  python3 - "$1" <<'PY'
+import json, sys, urllib.request
+
+ready = next(json.loads(line) for line in open(sys.argv[1]) if line.startswith('{"event": "ready"'))
+request = urllib.request.Request(
+    ready["url"] + "api/health", headers={"Authorization": "Bearer " + ready["token"]}
+)
+print(json.dumps(json.load(urllib.request.urlopen(request, timeout=5))))
+PY
+}
+
+# Waits for the ready line, a mapped window with the app's title, and the page in it
+# connected over its WebSocket, with the Ollama check settled (none runs here).
 wait_for_window() {
   local log=$1
   for _ in $(seq 600); do
@@ -66,7 +80,8 @@ wait_for_window() {
       return 1
     fi
     if grep -q '"event": "ready"' "$log" && xdotool search --onlyvisible --name CloudToLocalLLM \
-      >/dev/null 2>&1; then
+      >/dev/null 2>&1 && app_health "$log" 2>/dev/null | grep -q '"ui_connections": [1-9]' &&
+      ! app_health "$log" 2>/dev/null | grep -q '"state": "connecting"'; then
       return 0
     fi
     sleep 1
