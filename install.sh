@@ -57,7 +57,7 @@ ln -sf "$VENV/bin/cloudtolocalllm" "$LAUNCHER_DIR/cloudtolocalllm"
 case ":$PATH:" in
   *":$LAUNCHER_DIR:"*) say "installed: run it with: cloudtolocalllm" ;;
   *) say "installed: run it with: $LAUNCHER_DIR/cloudtolocalllm ($LAUNCHER_DIR is not on" \
-    "your PATH yet: a user's ~/.profile on Debian and Ubuntu adds it at the next login)" ;;
+    "your PATH: for users, Debian's and Ubuntu's ~/.profile adds it at the next login)" ;;
 esac
 
 say "starting CloudToLocalLLM"
