@@ -36,7 +36,8 @@ SYSTEM_PACKAGES=(
 )
 
 say "installing the system libraries with apt"
-"${SUDO[@]}" apt-get update -q
+# A fresh system's own updates may hold apt's lock for a while: wait, do not fail.
+"${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 update -q
 # Ubuntu 24.04 renamed libasound2 to libasound2t64 (and names the old one only virtually).
 if apt-cache show libasound2t64 >/dev/null 2>&1; then
   SYSTEM_PACKAGES+=(libasound2t64)
@@ -45,7 +46,7 @@ else
 fi
 # sudo drops the environment: pass DEBIAN_FRONTEND on if the caller set it.
 "${SUDO[@]}" env ${DEBIAN_FRONTEND:+DEBIAN_FRONTEND="$DEBIAN_FRONTEND"} \
-  apt-get install -y -q --no-install-recommends "${SYSTEM_PACKAGES[@]}"
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${SYSTEM_PACKAGES[@]}"
 
 say "installing the app into $VENV"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
