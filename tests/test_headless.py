@@ -29,7 +29,7 @@ def cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
 def test_ready_line_is_the_only_stdout_and_sigterm_exits_0(headless_app):
     app = headless_app()
     ready = app.ready
-    assert set(ready) == {"event", "url", "port", "token", "pid"}
+    assert set(ready) == {"event", "url", "open_url", "port", "token", "pid"}
     assert ready["event"] == "ready" and ready["pid"] == app.proc.pid
     assert ready["url"] == f"http://127.0.0.1:{ready['port']}/"
     health = requests.get(ready["url"] + "api/health", headers=app.headers(), timeout=5)

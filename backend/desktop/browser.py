@@ -1,4 +1,9 @@
-"""Web mode: the same app in the system browser, with the tray beside it."""
+"""Web mode: the same app in the system browser, with the tray beside it.
+
+The browser is given `/?code=…`, a single-use launch code, never the token: a command
+line is readable by every local user. The page trades the code for the token (see
+backend/web/api_session.py), so every opening asks the runtime for a fresh code.
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,18 @@ from backend.launcher.runtime import Runtime
 
 def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
     runtime.start()
-    page = runtime.page_url
+
+    def show(suffix: str = "") -> None:
+        open_page(runtime.launch_url() + suffix, fallback=runtime.page_url + suffix)
+
     # A second launch asks for the UI: open the page again, which brings the browser forward.
     runtime.services.bus.subscribe(
-        lambda event: open_page(page, new_chat=bool(event.payload.get("new_chat"))),
+        lambda event: show("#new" if event.payload.get("new_chat") else ""),
         topics=(APP_SHOW,),
         name="browser",
     )
     announce()
-    open_page(page)
+    show()
     trays: list = []
 
     def start_tray() -> None:
@@ -32,8 +40,9 @@ def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
 
         tray = start_app_tray(
             runtime,
-            open_window=lambda: open_page(page),
-            new_chat=lambda: open_page(page, new_chat=True),
+            open_window=show,
+            new_chat=lambda: show("#new"),
+            open_conversation=lambda cid: show(f"#conversation={cid}"),
             # Quit is a request like Ctrl+C: the main thread's wait takes it and shuts down.
             quit=lambda: os.kill(os.getpid(), signal.SIGTERM),
         )
@@ -48,7 +57,18 @@ def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
     return 0
 
 
-def open_page(url: str, *, new_chat: bool = False) -> None:
-    target = f"{url}#new" if new_chat else url
-    if not webbrowser.open(target):
-        print(f"Open {target} in your browser", file=sys.stderr)
+def open_page(url: str, *, fallback: str) -> bool:
+    """Open `url` in the user's browser; if none starts, say so and print `fallback`.
+
+    `fallback` (the tokened address) goes to this terminal only, which is the user's:
+    a launch code would expire before anyone typed it.
+    """
+    try:
+        browser = webbrowser.get()
+        opened = browser.open(url)
+        why = f"{getattr(browser, 'name', 'the browser')} did not start"
+    except webbrowser.Error as exc:
+        opened, why = False, str(exc) or "no browser found"
+    if not opened:
+        print(f"cloudtolocalllm: {why}; open {fallback} in your browser", file=sys.stderr)
+    return opened

@@ -217,6 +217,7 @@ def announce_ready(runtime) -> None:
     ready = {
         "event": "ready",
         "url": runtime.url,
+        "open_url": runtime.page_url,  # opens the UI: `url` alone holds no key
         "port": runtime.server.port,
         "token": runtime.token,
         "pid": os.getpid(),

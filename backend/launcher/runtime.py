@@ -34,7 +34,15 @@ class Runtime:
 
     @property
     def page_url(self) -> str:
+        """The UI with the token in it: for the app's own window, never a command line."""
         return f"{self.server.url}?token={self.token}"
+
+    def launch_url(self) -> str:
+        """The UI with a fresh single-use launch code, safe to pass to another process."""
+        from backend.web.api_session import CODES_KEY
+
+        code = self.app.extensions[CODES_KEY].issue()
+        return f"{self.server.url}?code={code}"
 
     def start(self) -> Runtime:
         self.server.start()

@@ -15,11 +15,12 @@ from backend.web.api_app import app_api
 from backend.web.api_data import data_api
 from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
+from backend.web.api_session import CODES_KEY, session_api
 from backend.web.api_settings import settings_api
 from backend.web.context import install
 from backend.web.errors import register_error_handlers
 from backend.web.json_body import FastJSONProvider
-from backend.web.security import check_request, new_token
+from backend.web.security import LaunchCodes, check_request, new_token
 from backend.web.ws import MAX_FRAME_BYTES, ClientSocket, SocketRegistry
 
 # Model output is untrusted: even if something slipped past the sanitiser, no script
@@ -49,6 +50,7 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     )
     sockets = SocketRegistry()
     install(app, services, sockets)
+    app.extensions[CODES_KEY] = LaunchCodes()
     register_error_handlers(app)
     app.register_blueprint(api)
     app.register_blueprint(app_api)
@@ -56,6 +58,7 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     app.register_blueprint(messages_api)
     app.register_blueprint(models_api)
     app.register_blueprint(settings_api)
+    app.register_blueprint(session_api)
 
     @app.before_request
     def _guard():

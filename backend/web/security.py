@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 
 from flask import Request
 
@@ -12,6 +14,10 @@ from backend.web.handshake import check_handshake
 
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+# The one /api/ call made without the token: it trades a launch code for the token.
+EXCHANGE_PATH = "/api/session/exchange"
+CODE_LIFETIME_S = 60.0  # long enough for a cold browser start, short for a leaked code
+MAX_LIVE_CODES = 16  # a runaway opener cannot grow the table
 
 
 class Forbidden(AppError):
@@ -48,7 +54,9 @@ def check_request(request: Request, token: str, bound_host: str) -> None:
     hosts = allowed_hosts(port, bound_host)
     if not _acceptable_host(request.host.lower(), hosts):
         raise Forbidden("This server only answers to its own address", code="forbidden_host")
-    needs_token = request.path.startswith("/api/") or request.path == "/ws"
+    needs_token = (
+        request.path.startswith("/api/") or request.path == "/ws"
+    ) and request.path != EXCHANGE_PATH
     origin = request.headers.get("Origin")
     if origin is not None and (request.path == "/ws" or request.method in STATE_CHANGING_METHODS):
         if origin.lower() not in {f"http://{host}" for host in hosts}:
@@ -66,3 +74,47 @@ def _has_token(request: Request, token: str) -> bool:
         return True
     supplied = request.args.get("token", "")
     return bool(supplied) and hmac.compare_digest(supplied.encode(), token.encode())
+
+
+class LaunchCodes:
+    """Short-lived, single-use codes that stand for the token on a browser's command line.
+
+    The command line of a process is readable by every local user (`ps`), so `--web` opens
+    `/?code=…` instead of `/?token=…`; the page trades the code for the token once, over
+    a POST that no other process sees.
+    """
+
+    def __init__(self, lifetime_s: float = CODE_LIFETIME_S) -> None:
+        self.lifetime_s = lifetime_s
+        self._codes: dict[str, float] = {}  # code -> monotonic expiry
+        self._lock = threading.Lock()
+
+    def issue(self) -> str:
+        code = secrets.token_urlsafe(24)
+        now = time.monotonic()
+        with self._lock:
+            self._drop_expired(now)
+            while len(self._codes) >= MAX_LIVE_CODES:
+                self._codes.pop(next(iter(self._codes)))  # the oldest goes first
+            self._codes[code] = now + self.lifetime_s
+        return code
+
+    def redeem(self, code: str) -> bool:
+        """True once for a live code; False for a used, expired or unknown one."""
+        now = time.monotonic()
+        with self._lock:
+            self._drop_expired(now)
+            # Compared in constant time, like the token, not looked up by hashing.
+            given = code.encode()
+            match = next(
+                (known for known in self._codes if hmac.compare_digest(known.encode(), given)),
+                None,
+            )
+            if match is None:
+                return False
+            del self._codes[match]
+            return True
+
+    def _drop_expired(self, now: float) -> None:
+        for code in [code for code, expiry in self._codes.items() if expiry <= now]:
+            del self._codes[code]

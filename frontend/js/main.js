@@ -17,7 +17,8 @@ import { exportConversation } from "./transfer.js";
 import { pickTransport } from "./transport/pick.js";
 import { copyText, debounce, flashCopied } from "./util.js";
 
-const transport = pickTransport();
+// The page's token may first have to be traded for a launch code (see session.js).
+const transport = await pickTransport();
 const api = createApi(transport);
 const router = new FrameRouter();
 const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
@@ -298,9 +299,11 @@ async function start() {
   await Promise.all([sidebar.refresh(), models.refresh(), status, prefs]);
   // Only reopen a conversation that still exists (it may have been deleted elsewhere).
   // `#new` (the tray's "New chat" in web mode) opens a new chat instead of the last one.
+  // `#conversation=ID` (a recent conversation in the tray, web mode) opens that one.
   const wantsNew = location.hash === "#new";
-  if (wantsNew) history.replaceState(null, "", location.pathname + location.search);
-  const remembered = wantsNew ? null : load("conversation", null);
+  const asked = location.hash.startsWith("#conversation=") ? location.hash.slice(14) : null;
+  if (wantsNew || asked) history.replaceState(null, "", location.pathname + location.search);
+  const remembered = wantsNew ? null : asked || load("conversation", null);
   const exists = ui.conversations.some((c) => c.id === remembered);
   if (!exists || !(await chat.open(remembered))) await chat.open(null);
   composer.focus();
@@ -314,6 +317,7 @@ window.__app = {
   ready,
   socketOpen: () => transport.isOpen(),
   newChat: () => openConversation(null),
+  openConversation: (id) => openConversation(id),
   openSettings: () => panels.settings.open(),
   openModels: () => panels.manager.open(),
 };

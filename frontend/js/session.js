@@ -1,8 +1,31 @@
-// Where the page learns its per-launch token: the one place that reads it, so a different way
-// of handing it over (a one-time code exchanged for a session) changes only this module.
+// The per-launch token, from wherever this page got it: `?token=` (the app's own window),
+// or `?code=` (a browser opened by --web), a single-use code traded for the token once and
+// kept in sessionStorage so a reload of the tab keeps working. The code leaves the address
+// bar at once: it is spent, and a bookmark of it would be useless.
+const KEY = "cloudtolocalllm.token";
 
-/** The token the app put in the page's address (?token=); "" when there is none. */
-export function pageToken() {
-  // The token stays in the address bar on purpose: a reload must keep working.
-  return new URLSearchParams(location.search).get("token") || "";
+export async function sessionToken() {
+  const params = new URLSearchParams(location.search);
+  const given = params.get("token");
+  if (given) return given;
+  const code = params.get("code");
+  if (code) {
+    history.replaceState(null, "", location.pathname + location.hash);
+    const token = await exchange(code);
+    if (token) sessionStorage.setItem(KEY, token);
+  }
+  return sessionStorage.getItem(KEY) || "";
+}
+
+async function exchange(code) {
+  try {
+    const response = await fetch("/api/session/exchange", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code }),
+    });
+    return response.ok ? (await response.json()).token : "";
+  } catch {
+    return ""; // the page then says it is missing its key, as it does without a token
+  }
 }
