@@ -55,9 +55,9 @@ def have_desktop_tools() -> bool:
 class DesktopApp:
     """`cloudtolocalllm` (desktop mode) in a subprocess on the given display."""
 
-    def __init__(self, display: str, *args: str) -> None:
+    def __init__(self, display: str, *args: str, env: dict[str, str] | None = None) -> None:
         env = {
-            **os.environ,
+            **(os.environ if env is None else env),
             "DISPLAY": display,
             "PYWEBVIEW_GUI": "qt",
             "QT_QPA_PLATFORM": "xcb",

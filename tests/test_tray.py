@@ -56,8 +56,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.recent: list[dict] = []
         names = ("open_window", "new_chat", "reconnect", "open_data_folder", "quit")
-        self.actions = TrayActions(**{name: self._recorder(name) for name in names})
+        self.actions = TrayActions(
+            **{name: self._recorder(name) for name in names},
+            open_conversation=lambda cid: self.calls.append(f"open_conversation {cid}"),
+            recent_conversations=lambda: self.recent,
+        )
 
     def _recorder(self, name: str):
         return lambda: self.calls.append(name)
@@ -224,12 +229,14 @@ def test_each_menu_item_calls_its_action(tray, recorder):
     assert list(clickable) == [
         "Open CloudToLocalLLM",
         "New chat",
+        "Recent conversations",
         "Reconnect now",
         "Open data folder",
         "Quit",
     ]
     for item in clickable.values():
-        item(icon)
+        if item.submenu is None:
+            item(icon)
     assert recorder.calls == [
         "open_window",
         "new_chat",
@@ -250,16 +257,18 @@ def test_menu_layout_has_a_disabled_status_line_and_separators(tray, recorder):
 
     texts = ["---" if item is pystray.Menu.SEPARATOR else item.text for item in tray.icon.menu]
     assert texts == [
+        "◐ Connecting…",
+        "---",
         "Open CloudToLocalLLM",
         "New chat",
-        "◐ Connecting…",
+        "Recent conversations",
         "---",
         "Reconnect now",
         "Open data folder",
         "---",
         "Quit",
     ]
-    status_item = list(tray.icon.menu)[2]
+    status_item = list(tray.icon.menu)[0]
     assert status_item.enabled is False
     status_item(tray.icon)  # a disabled line does nothing even if a backend calls it
     assert recorder.calls == []
@@ -275,7 +284,7 @@ def test_update_changes_icon_tooltip_and_status_line(tray):
     )
     assert is_green(*tray.icon.icon.getpixel(dot_centre(tray.icon.icon.width))[:3])
     assert tray.icon.icon.tobytes() != before.tobytes()
-    assert list(tray.icon.menu)[2].text == "● Connected · 12 ms"
+    assert list(tray.icon.menu)[0].text == "● Connected · 12 ms"
     assert tray.status == CONNECTED
 
 
@@ -295,6 +304,44 @@ def test_a_failing_action_is_logged_not_raised(dummy_pystray, bus, caplog):
         tray.stop()
 
 
+def recent_menu(tray) -> list:
+    item = next(item for item in tray.icon.menu if item.text == "Recent conversations")
+    return list(item.submenu)
+
+
+def test_recent_conversations_open_from_the_menu(dummy_pystray, bus, recorder):
+    long_title = "A very long title that goes on\nand on past what a menu shows well"
+    recorder.recent = [{"id": str(n), "title": f"Chat {n}"} for n in range(1, 8)]
+    recorder.recent[1]["title"] = long_title
+    tray = Tray(bus, recorder.actions, make_status("connecting"))
+    try:
+        items = recent_menu(tray)
+        assert [item.text for item in items] == [
+            "Chat 1",
+            "A very long title that goes on and on p…",
+            "Chat 3",
+            "Chat 4",
+            "Chat 5",
+        ]
+        items[2](tray.icon)
+        assert recorder.calls == ["open_conversation 3"]
+    finally:
+        tray.stop()
+
+
+def test_the_recent_list_follows_conversation_events(tray, bus, recorder):
+    assert [(item.text, item.enabled) for item in recent_menu(tray)] == [
+        ("No conversations yet", False)
+    ]
+    recorder.recent = [{"id": "9", "title": "Fresh"}]
+    bus.publish("conversation.created", {"id": "9", "title": "Fresh"})
+    assert tray.wait_until(lambda _status: tray.recent == recorder.recent, timeout=5)
+    assert [item.text for item in recent_menu(tray)] == ["Fresh"]
+    recorder.recent = []
+    bus.publish("conversation.deleted", {"id": "9"})
+    assert tray.wait_until(lambda _status: tray.recent == [], timeout=5)
+
+
 # -- the bus --------------------------------------------------------------------------
 
 
@@ -303,7 +350,7 @@ def test_a_status_event_on_the_bus_updates_the_tray(tray, bus):
     assert tray.wait_until(lambda status: status["state"] == "error", timeout=5)
     assert tray.icon.title == "CloudToLocalLLM — Error from 127.0.0.1:11434: HTTP 500"
     assert is_red(*tray.icon.icon.getpixel(dot_centre(tray.icon.icon.width))[:3])
-    assert list(tray.icon.menu)[2].text == "○ Error: HTTP 500"
+    assert list(tray.icon.menu)[0].text == "○ Error: HTTP 500"
 
 
 def test_other_topics_do_not_touch_the_tray(tray, bus):
@@ -377,7 +424,7 @@ XORG_SCRIPT = textwrap.dedent(
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     status = json.loads(sys.argv[1])
-    actions = TrayActions(*(lambda: None for _ in range(5)))
+    actions = TrayActions(*(lambda: None for _ in range(5)), lambda cid: None, lambda: [])
     result = {"cycles": []}
     bus = EventBus()
 
@@ -406,7 +453,8 @@ XORG_SCRIPT = textwrap.dedent(
     while host.pending_events():
         host.next_event()  # the earlier icons' dock requests
     opened = threading.Event()
-    clickable = Tray(bus, TrayActions(opened.set, *(lambda: None for _ in range(4))), status)
+    clicks = TrayActions(opened.set, *(lambda: None for _ in range(4)), lambda cid: None, list)
+    clickable = Tray(bus, clicks, status)
     clickable.start()
     request = host.next_event()  # the dock request names the icon's window
     while request.type != X.ClientMessage:

@@ -14,8 +14,9 @@ import requests
 from tests.app_process import REPO
 
 
-def start_web(fake_ollama, data_dir, browser) -> subprocess.Popen:
-    env = {**os.environ, "BROWSER": str(browser), "DISPLAY": ""}
+def start_web(fake_ollama, data_dir, browser, env=None) -> subprocess.Popen:
+    """`--web` in a subprocess, with `browser` as $BROWSER (and no display, unless `env`)."""
+    env = {**os.environ, "DISPLAY": "", **(env or {}), "BROWSER": str(browser)}
     return subprocess.Popen(
         [
             sys.executable,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -18,12 +19,25 @@ from backend.launcher.runtime import Runtime
 log = logging.getLogger("cloudtolocalllm.desktop")
 
 WINDOW_TITLE = "CloudToLocalLLM"
+# Waits up to 10 s for the page's module to define window.__app, then for its start.
+PAGE_CALL = (
+    "(function call(tries) { const app = window.__app;"
+    " if (app) app.ready.then(() => app.CALL);"
+    " else if (tries > 0) setTimeout(() => call(tries - 1), 100); })(100)"
+)
 
 
 def prepare_qt_environment() -> None:
-    """QtWebEngine refuses to run as root unless its sandbox is off."""
+    """QtWebEngine refuses to run as root unless its sandbox is off.
+
+    QT_NO_GLIB: Qt's main thread would otherwise iterate GLib's default main context,
+    which the AppIndicator tray's loop runs on its own thread; sharing it lets GTK's
+    callbacks (menu clicks, pystray's updates) run on Qt's thread, in the middle of Qt's
+    event handling. With its own event dispatcher Qt leaves that context to the tray.
+    """
     if sys.platform.startswith("linux"):
         os.environ.setdefault("PYWEBVIEW_GUI", "qt")
+        os.environ.setdefault("QT_NO_GLIB", "1")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
             if "--no-sandbox" not in flags:
@@ -112,7 +126,11 @@ class DesktopController:
         from backend.desktop.app_tray import start_app_tray
 
         self.tray = start_app_tray(
-            self.runtime, open_window=self.show, new_chat=self.new_chat, quit=self.quit
+            self.runtime,
+            open_window=self.show,
+            new_chat=self.new_chat,
+            open_conversation=self.open_conversation,
+            quit=self.quit,
         )
 
     def on_resized(self, width: int, height: int) -> None:
@@ -151,8 +169,18 @@ class DesktopController:
 
     def new_chat(self) -> None:
         self.show()
-        # run_js, not evaluate_js: the latter wraps the code in eval(), which the CSP forbids.
-        self.window.run_js("window.__app && window.__app.newChat()")
+        self._call_page("newChat()")
+
+    def open_conversation(self, conversation_id: str) -> None:
+        self.show()
+        # The id goes into the page as a JSON string literal: no way out of the string.
+        self._call_page(f"openConversation({json.dumps(conversation_id)})")
+
+    def _call_page(self, call: str) -> None:
+        """Call `window.__app.<call>` once the page is ready: a tray click may come while
+        it loads, and the page's start (which opens the last conversation) must not undo it.
+        run_js, not evaluate_js: the latter wraps the code in eval(), which the CSP forbids."""
+        self.window.run_js(PAGE_CALL.replace("CALL", call))
 
     def quit_on_signal(self) -> None:
         wait_for_quit_signal()

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from backend.desktop.platform_open import open_path
 from backend.desktop.tray import Tray, TrayActions
+from backend.desktop.tray_menu import RECENT_COUNT
 from backend.launcher.runtime import Runtime
 
 
@@ -14,6 +15,7 @@ def start_app_tray(
     *,
     open_window: Callable[[], None],
     new_chat: Callable[[], None],
+    open_conversation: Callable[[str], None],
     quit: Callable[[], None],
 ) -> Tray | None:
     """The tray, following the connection monitor; None where no tray can be shown."""
@@ -24,6 +26,8 @@ def start_app_tray(
         reconnect=services.monitor.request_check,
         open_data_folder=lambda: open_path(runtime.settings.data_dir),
         quit=quit,
+        open_conversation=open_conversation,
+        recent_conversations=lambda: services.store.list_conversations(limit=RECENT_COUNT),
     )
     tray = Tray(services.bus, actions, services.monitor.status())
     return tray if tray.start() else None

@@ -1,5 +1,8 @@
 """The system tray icon: the connection status at a glance and the app's global actions.
 
+(Over 300 lines: one class whose three threads, the updater, the tray's loop and the
+start/stop handshake, share their state and are only right when read together.)
+
 Threads, and why nothing here blocks its caller:
 - `update()` (and the bus subscription, which calls it) only records the newest status and
   wakes the "tray-updates" thread, which applies it. Only the newest status is applied, so
@@ -14,7 +17,11 @@ Threads, and why nothing here blocks its caller:
   on the main thread and `run_detached()` attaches the icon to that loop (untested here).
 - Menu actions run on the tray's thread: a TrayActions callback that needs the window
   must hand over to it itself (pywebview's window methods may be called from any thread).
-  A callback that raises is logged; it does not take the tray's loop down.
+  A callback that raises is logged; it does not take the tray's loop down. With the
+  appindicator backend that thread runs GLib's default main context, which Qt must then
+  leave alone (app.py sets QT_NO_GLIB), or GTK's callbacks could land on Qt's thread.
+- The backend (see tray_backend) is appindicator on Linux when it can start; if its loop
+  fails anyway, the X11 icon is tried once instead.
 - `start()` waits at most START_TIMEOUT_S for the loop to come up, so that its answer is
   true; `stop()` asks the loop to end from a helper thread and waits at most
   STOP_TIMEOUT_S, so a loop that is busy in a menu action cannot hang the app's exit.
@@ -31,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
-from backend.desktop import tray_x11
+from backend.desktop import tray_backend, tray_x11
 from backend.desktop.icons import draw_icon
+from backend.desktop.tray_menu import build_menu
 from backend.desktop.tray_text import APP_TITLE, status_line, tooltip_for
 
 if TYPE_CHECKING:
@@ -44,6 +52,13 @@ log = logging.getLogger("cloudtolocalllm.tray")
 
 START_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 2.0
+# Bus topics after which the menu's recent conversations are read again.
+CONVERSATION_TOPICS = (
+    "conversation.created",
+    "conversation.updated",
+    "conversation.deleted",
+    "conversation.imported",
+)
 
 
 @dataclass
@@ -55,6 +70,8 @@ class TrayActions:
     reconnect: Callable[[], None]
     open_data_folder: Callable[[], None]
     quit: Callable[[], None]
+    open_conversation: Callable[[str], None]
+    recent_conversations: Callable[[], list[dict]]  # newest first; id and title
 
 
 class Tray:
@@ -77,15 +94,26 @@ class Tray:
         self._loop_thread: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
         self._update_failed = False
+        self._recent: list[dict] = []
+        self._recent_stale = True
+        self._icon_stale = False  # the backend dropped the image it was given early
+        self.backend = tray_backend.preferred_backend()
+        # Subscribed before the icon is built (which can take a second: GTK loads), so a
+        # change meanwhile is not missed: update() keeps it, and start() shows it.
+        self._unsubscribe = bus.subscribe(
+            self._on_event, topics=("status", *CONVERSATION_TOPICS), name="tray"
+        )
         try:
             self.icon = self._build_icon()
         # Without a display, importing pystray raises Xlib's DisplayNameError, not an
         # ImportError; whatever pystray raises, the app goes on without a tray.
         except Exception as exc:
-            self._failure = _describe(exc)
-            return
+            if self.backend != tray_backend.APPINDICATOR or not self._fall_back(exc):
+                self._failure = _describe(exc)
+                self._unsubscribe()
+                self._unsubscribe = None
+                return
         threading.Thread(target=self._apply_loop, name="tray-updates", daemon=True).start()
-        self._unsubscribe = bus.subscribe(self._on_event, topics=("status",), name="tray")
 
     @property
     def available(self) -> bool:
@@ -108,7 +136,24 @@ class Tray:
             self._loop_thread.start()
         if not self._ready.wait(START_TIMEOUT_S):
             return self._give_up(f"the tray did not come up within {START_TIMEOUT_S:g} s")
+        if self._failure and self.backend == tray_backend.APPINDICATOR and not self._closed:
+            if self._fall_back(self._failure):
+                return self.start()
         return self._give_up(self._failure) if self._failure else True
+
+    def _fall_back(self, why: BaseException | str) -> bool:
+        """The appindicator icon cannot run here: build the X11 one instead."""
+        reason = why if isinstance(why, str) else _describe(why)
+        log.info("the AppIndicator tray cannot start (%s); trying the X11 tray", reason)
+        self.backend = tray_backend.XORG
+        self._failure, self._loop_thread, self._loop_over = None, None, False
+        self._ready.clear()
+        try:
+            self.icon = self._build_icon()
+        except Exception as exc:
+            self._failure = _describe(exc)
+            return False
+        return True
 
     def stop(self) -> None:
         """Remove the icon and end its threads; safe to call twice and from a menu action."""
@@ -155,34 +200,32 @@ class Tray:
         """The status the icon shows now."""
         return self._shown
 
-    def _build_icon(self) -> Any:
-        import pystray  # lazily: see the except clause in __init__
+    @property
+    def recent(self) -> list[dict]:
+        """The conversations the menu lists (read again after each conversation event)."""
+        return self._recent
 
-        guard = self._guarded
-        menu = pystray.Menu(
-            pystray.MenuItem(
-                f"Open {APP_TITLE}", guard("open_window", self.actions.open_window), default=True
-            ),
-            pystray.MenuItem("New chat", guard("new_chat", self.actions.new_chat)),
-            pystray.MenuItem(lambda _item: status_line(self._status), None, enabled=False),
-            pystray.Menu.SEPARATOR,
-            pystray.MenuItem("Reconnect now", guard("reconnect", self.actions.reconnect)),
-            pystray.MenuItem(
-                "Open data folder", guard("open_data_folder", self.actions.open_data_folder)
-            ),
-            pystray.Menu.SEPARATOR,
-            pystray.MenuItem("Quit", guard("quit", self.actions.quit)),
-        )
+    def _build_icon(self) -> Any:
+        icon_class = tray_backend.icon_class(self.backend)  # lazily: see __init__'s except
+        self._refresh_recent()
+        menu = build_menu(self.actions, lambda: self._status, lambda: self._recent, self._guarded)
         # The X11 icon sets its title while it is built: it must be Latin-1 already.
-        x11 = pystray.Icon.__module__ == "pystray._xorg"
+        x11 = icon_class.__module__ == "pystray._xorg"
         title = tooltip_for(self._status)
         state = str(self._status.get("state", ""))
-        return pystray.Icon(
+        return icon_class(
             APP_TITLE,
             icon=self._image_for(state),
             title=tray_x11.latin1_title(title) if x11 else title,
             menu=menu,
         )
+
+    def _refresh_recent(self) -> None:
+        self._recent_stale = False
+        try:
+            self._recent = list(self.actions.recent_conversations())
+        except Exception:
+            log.exception("could not read the recent conversations for the tray")
 
     def _title_for(self, status: dict) -> str:
         text = tooltip_for(status)
@@ -207,7 +250,12 @@ class Tray:
         return self._images[state]
 
     def _on_event(self, event: Event) -> None:
-        self.update(event.payload)
+        if event.topic == "status":
+            self.update(event.payload)
+            return
+        with self._cond:
+            self._recent_stale = True
+        self.update(self._status)  # the applier reads them again and rebuilds the menu
 
     def _apply_loop(self) -> None:
         while True:
@@ -223,12 +271,17 @@ class Tray:
 
     def _apply(self, status: dict) -> None:
         self._status = status
+        if self._recent_stale:
+            self._refresh_recent()
         if self._loop_over:
             return
         try:
             image = self._image_for(str(status.get("state", "")))
             with tray_x11.waking_loop(self.icon):
-                if self.icon.icon is not image:
+                # A GTK icon made visible drew the file written when it was built: an
+                # image set while it was hidden never reached it.
+                if self.icon.icon is not image or self._icon_stale:
+                    self._icon_stale = False
                     self.icon.icon = image
                 self.icon.title = self._title_for(status)
                 if self._running:
@@ -270,6 +323,7 @@ class Tray:
         else:
             self._running = True
             # A status applied while the loop was starting missed the menu: apply again.
+            self._icon_stale = True
             self.update(self._status)
         self._ready.set()
 
