@@ -19,7 +19,7 @@ from backend.launcher.quit_signals import wait_for_quit_signal
 from backend.launcher.runtime import Runtime
 
 
-def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
+def run_web(runtime: Runtime, announce: Callable[[], None], *, with_tray: bool = True) -> int:
     runtime.start()
 
     def show(suffix: str = "") -> None:
@@ -49,7 +49,8 @@ def run_web(runtime: Runtime, announce: Callable[[], None]) -> int:
         if tray is not None:
             trays.append(tray)
 
-    threading.Thread(target=start_tray, name="tray-start", daemon=True).start()
+    if with_tray:
+        threading.Thread(target=start_tray, name="tray-start", daemon=True).start()
     wait_for_quit_signal()
     for tray in trays:
         tray.stop()

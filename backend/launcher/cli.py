@@ -162,10 +162,17 @@ def run(settings: Settings, lock: InstanceLock) -> int:
 
     if settings.mode == "headless":
         return run_headless(runtime, announce)
-    if settings.mode == "web":
-        from backend.desktop.browser import run_web
+    from backend.desktop.browser import run_web
 
+    if settings.mode == "web":
         return run_web(runtime, announce)
+    from backend.desktop.gui_probe import window_problem
+
+    problem = window_problem()  # before Qt, which would abort the process instead
+    if problem is not None:
+        print(f"{PROG}: no window: {problem.message}; opening in the browser", file=sys.stderr)
+        # Without a display there is no tray either: do not add a line saying so.
+        return run_web(runtime, announce, with_tray=problem.kind != "display")
     from backend.desktop.app import run_desktop
 
     return run_desktop(runtime, announce=announce)

@@ -84,7 +84,7 @@ def self_test(data_dir: Path, ollama_url: str) -> list[Check]:
             _run("websocket", lambda: check_websocket(runtime)),
             _run("gui", check_gui),
         ]
-        return [*checks, ollama_state(runtime)]
+        return [*checks, *display_state(checks[-1]), ollama_state(runtime)]
     finally:
         runtime.stop()
 
@@ -152,12 +152,29 @@ def check_websocket(runtime: Runtime) -> str:
 
 
 def check_gui() -> str:
-    """The window toolkit loads (in a bundle, proof that its libraries were packed)."""
+    """The window toolkit and the system libraries it needs load (a bundle packed them)."""
     importlib.import_module("webview")
-    if sys.platform.startswith("linux"):
-        importlib.import_module("webview.platforms.qt")
-        return "pywebview + Qt WebEngine"
-    return "pywebview"
+    if not sys.platform.startswith("linux"):
+        return "pywebview"
+    from backend.desktop.gui_probe import library_problem
+
+    problem = library_problem()  # what the import alone misses: Qt's platform plugin
+    if problem is not None:
+        raise SelfTestFailure(problem.message)
+    importlib.import_module("webview.platforms.qt")
+    return "pywebview + Qt WebEngine"
+
+
+def display_state(gui: Check) -> list[Check]:
+    """Whether a window could open now; the app opens in the browser when not, so this
+    is reported, never failed (a server or an SSH session has no display)."""
+    if not gui.ok or not sys.platform.startswith("linux"):
+        return []
+    from backend.desktop.gui_probe import display_problem
+
+    problem = display_problem()
+    detail = f"{problem.message} (the app opens in the browser)" if problem else "available"
+    return [Check("display", True, detail, informative=True)]
 
 
 def ollama_state(runtime: Runtime, wait_s: float = OLLAMA_WAIT_S) -> Check:
