@@ -34,10 +34,15 @@ def prepare_qt_environment() -> None:
     which the AppIndicator tray's loop runs on its own thread; sharing it lets GTK's
     callbacks (menu clicks, pystray's updates) run on Qt's thread, in the middle of Qt's
     event handling. With its own event dispatcher Qt leaves that context to the tray.
+    QT_QPA_PLATFORMTHEME: on GNOME Qt would load its GTK theme, which runs GTK on Qt's
+    thread (GTK is the tray's, on another) and needs the GLib dispatcher for its file
+    dialog; the portal theme asks the desktop for the dialog over D-Bus instead (and
+    falls back to Qt's own dialog where no portal runs).
     """
     if sys.platform.startswith("linux"):
         os.environ.setdefault("PYWEBVIEW_GUI", "qt")
         os.environ.setdefault("QT_NO_GLIB", "1")
+        os.environ.setdefault("QT_QPA_PLATFORMTHEME", "xdgdesktopportal")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
             if "--no-sandbox" not in flags:
