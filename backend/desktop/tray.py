@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from backend.core import topics
 from backend.desktop import tray_backend, tray_x11
 from backend.desktop.icons import draw_icon
 from backend.desktop.tray_menu import build_menu
@@ -54,10 +55,10 @@ START_TIMEOUT_S = 5.0
 STOP_TIMEOUT_S = 2.0
 # Bus topics after which the menu's recent conversations are read again.
 CONVERSATION_TOPICS = (
-    "conversation.created",
-    "conversation.updated",
-    "conversation.deleted",
-    "conversation.imported",
+    topics.CONVERSATION_CREATED,
+    topics.CONVERSATION_UPDATED,
+    topics.CONVERSATION_DELETED,
+    topics.CONVERSATION_IMPORTED,
 )
 
 
@@ -101,7 +102,7 @@ class Tray:
         # Subscribed before the icon is built (which can take a second: GTK loads), so a
         # change meanwhile is not missed: update() keeps it, and start() shows it.
         self._unsubscribe = bus.subscribe(
-            self._on_event, topics=("status", *CONVERSATION_TOPICS), name="tray"
+            self._on_event, topics=(topics.STATUS, *CONVERSATION_TOPICS), name="tray"
         )
         try:
             self.icon = self._build_icon()
@@ -250,7 +251,7 @@ class Tray:
         return self._images[state]
 
     def _on_event(self, event: Event) -> None:
-        if event.topic == "status":
+        if event.topic == topics.STATUS:
             self.update(event.payload)
             return
         with self._cond:
