@@ -40,6 +40,15 @@ def make_status(state: str, **fields) -> dict:
 
 
 CONNECTED = make_status("connected", latency_ms=12.4, version="0.13.0")
+# The menu's entries after the status line, in order (separators left out).
+MENU_ACTIONS = [
+    "Open CloudToLocalLLM",
+    "New chat",
+    "Recent conversations",
+    "Reconnect now",
+    "Open data folder",
+    "Quit",
+]
 
 
 @pytest.fixture
@@ -226,14 +235,7 @@ def test_each_menu_item_calls_its_action(tray, recorder):
     clickable = {
         item.text: item for item in icon.menu if item.enabled and item is not pystray.Menu.SEPARATOR
     }
-    assert list(clickable) == [
-        "Open CloudToLocalLLM",
-        "New chat",
-        "Recent conversations",
-        "Reconnect now",
-        "Open data folder",
-        "Quit",
-    ]
+    assert list(clickable) == MENU_ACTIONS
     for item in clickable.values():
         if item.submenu is None:
             item(icon)
