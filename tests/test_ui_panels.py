@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import re
 import time
+import tomllib
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.app_process import REPO
 from tests.browser_support import ARTIFACTS, needs_chromium
 from tests.fake_ollama import FakeOllama
 
@@ -259,6 +261,9 @@ def test_settings_theme_and_font_size_apply_at_once_and_stay(browser, runtime):
     page.keyboard.press("Control+,")
     dialog = page.get_by_test_id("settings-dialog")
     expect(dialog).to_be_visible()
+    # About names the one version number, the one in pyproject.toml.
+    version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    expect(page.get_by_test_id("settings-app-version")).to_have_text(f"CloudToLocalLLM {version}")
     both_themes(page, "panels-settings")
 
     page.get_by_test_id("settings-theme-dark").check()

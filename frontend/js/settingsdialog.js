@@ -66,6 +66,7 @@ export class SettingsDialog {
     this.showUrlError("");
     if (this.settings) this.render();
     this.dialog.open(focusUrl ? this.f.url : null);
+    this.showVersion();
     const asked = this.saves;
     try {
       const fresh = await this.api.settings();
@@ -73,6 +74,17 @@ export class SettingsDialog {
       if (asked === this.saves && !this.saving) this.update(fresh);
     } catch (err) {
       toastError("Couldn't load the settings", err);
+    }
+  }
+
+  /** The app's name and version in About, asked for once. */
+  async showVersion() {
+    if (this.f.version.textContent) return;
+    try {
+      const { version } = await this.api.health();
+      this.f.version.textContent = `CloudToLocalLLM ${version}`;
+    } catch (err) {
+      toastError("Couldn't read the app's version", err);
     }
   }
 

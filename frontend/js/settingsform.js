@@ -195,6 +195,12 @@ function dataBlock(f) {
   return section("Your conversations", hint, buttons, f.importResult);
 }
 
+function aboutBlock(f) {
+  // Filled from /api/health: the one version number, from pyproject.toml.
+  f.version = el("p", { class: "field-hint", "data-testid": "settings-app-version" });
+  return section("About", f.version);
+}
+
 /** Build the form; returns `root` and every control by name. */
 export function settingsForm() {
   const f = {};
@@ -205,6 +211,7 @@ export function settingsForm() {
     chatBlock(f),
     appearanceBlock(f),
     dataBlock(f),
+    aboutBlock(f),
   );
   return f;
 }
