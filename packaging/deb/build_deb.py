@@ -8,7 +8,8 @@ executable, and the menu entry and icons go to /usr/share. `Depends:` names the 
 packages whose libraries the bundle links to and does not carry: every ELF file's NEEDED
 entries, less the libraries inside the bundle, found with ldd and owned per `dpkg -S`. The
 list is also kept in packaging/deb/depends.txt, so that a change shows in review: the build
-stops when the two differ (`--update-depends` rewrites the file).
+stops when the two differ (`--update-depends` rewrites the file). DATA_DEPENDS adds what
+carried libraries read from the system without linking to it (fontconfig's configuration).
 
 No maintainer scripts: dpkg installs and removes files, and the user's data folder
 (~/.local/share/CloudToLocalLLM) is never one of its files, so removal leaves it alone.
@@ -37,8 +38,8 @@ DEPENDS_FILE = HERE / "depends.txt"
 # the carried libfontconfig reads /etc/fonts/fonts.conf, and without any font Chromium
 # leaves the window blank. fontconfig-config ships the configuration and depends on a font.
 DATA_DEPENDS = ["fontconfig-config"]
-# The tray's Linux menu goes through Ayatana AppIndicator (StatusNotifierItem hosts); the
-# app still runs, with a plainer tray, where it is missing.
+# The tray's Linux menu goes through Ayatana AppIndicator (StatusNotifierItem hosts) when
+# the app can load PyGObject; without either, it runs with pystray's plain X11 icon.
 RECOMMENDS = ["gir1.2-ayatanaappindicator3-0.1"]
 # A script, not a symlink: Qt names the window's WM_CLASS after the executable it was
 # started as, and the menu entry's StartupWMClass (which docks and taskbars match the
