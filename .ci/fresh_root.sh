@@ -180,7 +180,8 @@ fresh_root_umount() {
     [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
   fi
   # Deepest first; a lazy unmount if something still holds a mount busy.
-  findmnt -rn -o TARGET | grep -E "^$dir(/|$)" | sort -r | while read -r target; do
+  # (grep finds nothing once all is unmounted: not a failure under `set -o pipefail`)
+  { findmnt -rn -o TARGET | grep -E "^$dir(/|$)" || true; } | sort -r | while read -r target; do
     umount "$target" 2>/dev/null || umount -l "$target"
   done
 }
