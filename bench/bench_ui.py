@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ INIT_JS = (Path(__file__).parent / "ui_probe.js").read_text()
 NAIVE_JS = (Path(__file__).parent / "ui_naive.js").read_text()
 LONG_CONVERSATION = "Benchmark: a long conversation"
 GRACE_MS = 120_000  # beyond the stream's own duration, before a run counts as never ending
+EDGE_TOKENS = 2000  # busy per token over the first and last this many (a quarter if fewer)
+POLL_S = 0.25  # how often the main thread's busy time is sampled while a reply streams
 
 
 def seed(data_dir: Path, messages: int) -> None:
@@ -56,14 +59,23 @@ def seed(data_dir: Path, messages: int) -> None:
             store.add_message(cid, "assistant", reply, model="llama3.2")
 
 
-def summary(run: dict[str, Any]) -> dict[str, Any]:
-    """Long tasks while streaming and while finishing, frame intervals, final paint."""
+def summary(run: dict[str, Any], toks: list[str]) -> dict[str, Any]:
+    """Long tasks while streaming and while finishing, frame intervals, final paint, and the
+    main thread's busy time per token early and late in the reply."""
     start, complete, painted = run["start"], run["complete"], run["finalPaint"]
+    window = min(EDGE_TOKENS, len(toks) // 4)
+    first, last = cpu_per_token(toks, run["samples"], window)
     streaming = [d for t, d in run["longtasks"] if start <= t < complete]
     finishing = [d for t, d in run["longtasks"] if complete <= t <= painted]
     frames = [b - a for a, b in zip(run["frames"], run["frames"][1:], strict=False)]
     return {
         "busy_ms": run["busy_ms"],
+        "busy_share": run["busy_ms"] / (painted - start),
+        "cpu_ms": run["cpu_ms"],
+        "cpu_share": run["cpu_ms"] / (painted - start),
+        "edge_tokens": window,
+        "cpu_per_token_first": first,
+        "cpu_per_token_last": last,
         "long_streaming": len(streaming),
         "long_streaming_max": max(streaming, default=0.0),
         "blocking_ms": sum(d - 50 for d in streaming),
@@ -112,8 +124,16 @@ class MainThread:
 
     def busy_ms(self) -> float:
         """Time spent in tasks since the page started: script, style, layout, paint, GC."""
+        return self.metric("TaskDuration")
+
+    def cpu_ms(self) -> float:
+        """CPU time of the main thread: on a loaded machine a task's wall time also counts
+        the time it waited for a core; this does not."""
+        return self.metric("ThreadTime")
+
+    def metric(self, name: str) -> float:
         metrics = self.cdp.send("Performance.getMetrics")["metrics"]
-        return next(m["value"] for m in metrics if m["name"] == "TaskDuration") * 1000
+        return next(m["value"] for m in metrics if m["name"] == name) * 1000
 
 
 def open_app(browser: Any, url: str) -> Page:
@@ -130,15 +150,50 @@ def stream_in_app(page: Page, fake: FakeOllama, toks: list[str], rate: float | N
     page.get_by_test_id("new-chat").click()
     page.evaluate("__bench.reset()")
     thread = MainThread(page)
-    busy = thread.busy_ms()
+    busy, cpu = thread.busy_ms(), thread.cpu_ms()
     page.get_by_test_id("composer-input").fill("Write the long guide, with code.")
     page.get_by_test_id("composer-input").press("Enter")
     timeout = (len(toks) / rate if rate else 10) * 1000 + GRACE_MS
-    page.wait_for_function("() => window.__bench.finalPaint > 0", timeout=timeout, polling=500)
+    samples = sample_cpu(page, thread, cpu, timeout / 1000)
     run = page.evaluate("__bench.take()")
-    run["busy_ms"] = thread.busy_ms() - busy
+    run["busy_ms"], run["cpu_ms"] = thread.busy_ms() - busy, thread.cpu_ms() - cpu
+    run["samples"] = samples
     thread.cdp.detach()
     return run
+
+
+def sample_cpu(page: Page, thread: MainThread, cpu0: float, timeout_s: float) -> list:
+    """[characters of the reply received, main-thread CPU ms] every POLL_S until the final
+    paint (each sample costs the page the same small task, early or late in the reply)."""
+    samples: list[list[float]] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        chars, painted = page.evaluate("[__bench.chars, __bench.finalPaint > 0]")
+        samples.append([chars, thread.cpu_ms() - cpu0])
+        if painted:
+            return samples
+        time.sleep(POLL_S)
+    raise PlaywrightTimeout(f"no final paint within {timeout_s:.0f} s")
+
+
+def cpu_at(samples: list, chars: int) -> float:
+    """CPU ms when the reply had reached `chars` characters (linear between samples)."""
+    previous = [0.0, 0.0]
+    for sample in samples:
+        if sample[0] >= chars:
+            span = sample[0] - previous[0]
+            part = (chars - previous[0]) / span if span else 1.0
+            return previous[1] + part * (sample[1] - previous[1])
+        previous = sample
+    return previous[1]
+
+
+def cpu_per_token(toks: list[str], samples: list, window: int) -> tuple[float, float]:
+    """Main-thread CPU ms per token over the first and over the last `window` tokens."""
+    ends = [sum(len(t) for t in toks[:n]) for n in (window, len(toks) - window, len(toks))]
+    first = cpu_at(samples, ends[0]) / window
+    last = (cpu_at(samples, ends[2]) - cpu_at(samples, ends[1])) / window
+    return first, last
 
 
 def naive_pace(toks: list[str], app_run: dict[str, Any]) -> dict:
@@ -155,17 +210,17 @@ def stream_naive(pw: Any, url: str, toks: list[str], pace: dict) -> dict | None:
         page = open_app(browser, url)
         page.evaluate("__bench.reset()")
         thread = MainThread(page)
-        busy = thread.busy_ms()
+        busy, cpu = thread.busy_ms(), thread.cpu_ms()
         page.evaluate(NAIVE_JS, {"tokens": toks, **pace})
         stream_ms = len(toks) / pace["chunk"] * pace["delayMs"]
         try:
-            page.wait_for_function(
-                "() => window.__naiveRun !== null", timeout=stream_ms + GRACE_MS, polling=1000
-            )
+            samples = sample_cpu(page, thread, cpu, (stream_ms + GRACE_MS) / 1000)
+            page.wait_for_function("() => window.__naiveRun !== null", timeout=GRACE_MS)
         except PlaywrightTimeout:
             return None
         run = page.evaluate("window.__naiveRun")
-        run["busy_ms"] = thread.busy_ms() - busy
+        run["busy_ms"], run["cpu_ms"] = thread.busy_ms() - busy, thread.cpu_ms() - cpu
+        run["samples"] = samples
         return run
     finally:
         browser.close()
@@ -189,7 +244,7 @@ def measure_app(page: Page, fake: FakeOllama, toks: list[str], args: Any) -> dic
         label = f"app {'200 tok/s' if rate else 'full speed'}"
         print(f"  streaming: {label} …", flush=True)
         profiler = Profiler(page) if args.profile else None
-        runs[label] = summary(stream_in_app(page, fake, toks, rate))
+        runs[label] = summary(stream_in_app(page, fake, toks, rate), toks)
         if profiler is not None:
             runs[label]["profile"] = profiler.top()
     print("  opening and scrolling the long conversation …", flush=True)
@@ -217,11 +272,11 @@ def measure(args: Any) -> dict[str, Any]:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             results.update(measure_app(open_app(browser, url), fake, toks, args))
             browser.close()
-            for rate in ("200 tok/s", "full speed"):
+            for rate in ("200 tok/s", "full speed") if not args.app_only else ():
                 print(f"  streaming: naive {rate} …", flush=True)
                 pace = naive_pace(toks, results["runs"][f"app {rate}"])
                 run = stream_naive(pw, url, toks, pace)
-                results["runs"][f"naive {rate}"] = summary(run) if run else None
+                results["runs"][f"naive {rate}"] = summary(run, toks) if run else None
     finally:
         fake.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -232,18 +287,22 @@ def streaming_table(results: dict[str, Any]) -> None:
     rows = []
     for label, r in results["runs"].items():
         if r is None:
-            rows.append([label, "did not finish within the stream's time + 2 min"] + [""] * 10)
+            rows.append([label, "did not finish within the stream's time + 2 min"] + [""] * 16)
             continue
         delivered = results["tokens"] / r["delivered_s"] if r["delivered_s"] else float("nan")
         rows.append(
-            [label, r["busy_ms"], r["long_streaming"], r["long_streaming_max"], r["blocking_ms"]]
+            [label, r["busy_ms"], 100 * r["busy_share"], r["cpu_ms"], 100 * r["cpu_share"]]
+            + [r["cpu_per_token_first"], r["cpu_per_token_last"], growth(r)]
+            + [r["long_streaming"], r["long_streaming_max"], r["blocking_ms"]]
             + [r["long_finishing"], r["long_finishing_max"], r["last_chunk_to_paint_ms"]]
             + [r["frame_p50"], r["frame_p99"], r["chunks"], delivered]
         )
     table(
         f"Streaming a {results['tokens']:,}-token Markdown reply "
         f"({results['code_blocks']} code blocks) into the page",
-        ["renderer, rate", "main-thread busy ms", "long tasks (> 50 ms) while streaming"]
+        ["renderer, rate", "main-thread busy ms", "busy %", "CPU ms", "CPU %"]
+        + ["CPU ms/token, first", "… last", "last ÷ first"]
+        + ["long tasks (> 50 ms) while streaming"]
         + ["longest ms", "blocking ms", "long tasks while finishing", "longest ms"]
         + ["last chunk → final paint ms", "frame p50 ms", "frame p99 ms", "chunks"]
         + ["tokens/s delivered"],
@@ -251,17 +310,25 @@ def streaming_table(results: dict[str, Any]) -> None:
     )
 
 
+def growth(run: dict[str, Any]) -> float:
+    """CPU per token at the end of the reply over CPU per token at its start."""
+    first = run["cpu_per_token_first"]
+    return run["cpu_per_token_last"] / first if first else float("nan")
+
+
 def ratio_table(runs: dict[str, Any]) -> None:
     """The naive peer beside the app, figure by figure, from the same run."""
     figures = [
         ("main-thread busy ms", "busy_ms"),
+        ("main-thread CPU ms", "cpu_ms"),
+        ("CPU ms per token, last tokens", "cpu_per_token_last"),
         ("blocking ms (long tasks beyond 50 ms)", "blocking_ms"),
         ("longest task while streaming, ms", "long_streaming_max"),
         ("last chunk → final paint, ms", "last_chunk_to_paint_ms"),
     ]
     rows = []
     for rate in ("200 tok/s", "full speed"):
-        app, naive = runs[f"app {rate}"], runs[f"naive {rate}"]
+        app, naive = runs[f"app {rate}"], runs.get(f"naive {rate}")
         for name, key in figures:
             theirs = naive[key] if naive else "did not finish"
             ratio = naive[key] / app[key] if naive and app[key] else float("nan")
@@ -297,6 +364,14 @@ def targets_table(results: dict[str, Any]) -> None:
     smooth = not scroll["longtasks"] and frame_p99 <= 33
     rows = [["long tasks while streaming at 200 tok/s", slow["long_streaming"], "0"]]
     rows[0].append(verdict(slow["long_streaming"], 0))
+    share = 100 * slow["busy_share"]
+    rows.append(["main thread busy at 200 tok/s, %", share, "≤ 10", verdict(share, 10)])
+    share = 100 * slow["cpu_share"]
+    rows.append(["… its CPU time (the same, less waits for a core), %", share, "≤ 10"])
+    rows[-1].append(verdict(share, 10))
+    edge = f"{slow['edge_tokens']:,}"
+    rows.append([f"CPU per token, last {edge} ÷ first {edge} tokens at 200 tok/s"])
+    rows[-1] += [growth(slow), "≤ 1.5", verdict(growth(slow), 1.5)]
     for rate, r in (("200 tok/s", slow), ("full speed", fast)):
         paint = r["last_chunk_to_paint_ms"]
         rows.append([f"last chunk → final paint at {rate}, ms", paint, "≤ 100"])
@@ -331,6 +406,7 @@ def report(results: dict[str, Any]) -> None:
 def main() -> None:
     p = parser(__doc__.split("\n\n")[0])
     p.add_argument("--profile", action="store_true", help="also print CPU profiles of each run")
+    p.add_argument("--app-only", action="store_true", help="skip the naive peer (while tuning)")
     args = p.parse_args()
     print_machine()
     print(f"frontend: {REPO / 'frontend'}\n")

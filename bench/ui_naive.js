@@ -37,6 +37,7 @@
         if (upTo > next) {
           text += tokens.slice(next, upTo).join("");
           next = upTo;
+          b.chars = text.length;
           b.chunks += 1;
           b.lastChunk = now;
         }

@@ -13,7 +13,7 @@
 
   b.reset = () => {
     Object.assign(b, {
-      longtasks: [], frames: [], chunks: 0, start: 0, lastChunk: 0, complete: 0,
+      longtasks: [], frames: [], chunks: 0, chars: 0, start: 0, lastChunk: 0, complete: 0,
       finalPaint: 0, lastClick: 0, wantMessages: 0, openedPaint: 0,
     });
     if (!framing) {
@@ -43,6 +43,7 @@
         const now = performance.now();
         if (head.includes('"chunk"')) {
           b.chunks += 1;
+          b.chars += JSON.parse(event.data).delta?.length || 0; // how far the reply has come
           b.lastChunk = now;
         } else if (head.includes('"complete"')) b.complete = now;
         else if (head.includes('"start"')) b.start = now;
