@@ -1,7 +1,8 @@
 // Message bubbles: user text, assistant Markdown (streaming or final), notes, stats and the
 // toolbar slot that actions.js fills.
 import { icon } from "./icons.js";
-import { MarkdownStream, renderMarkdown } from "./render.js";
+import { MarkdownStream } from "./mdstream.js";
+import { renderMarkdown } from "./render.js";
 import { ThinkingBlock } from "./thinking.js";
 import { el, fullTime } from "./util.js";
 
@@ -146,14 +147,14 @@ export class AssistantView {
     );
   }
 
-  /** Render the streamed text so far (once per animation frame, or per late frame). */
-  renderLive(text) {
+  /** Add the text streamed since the last call (once per animation frame, or per late one). */
+  appendLive(delta) {
     if (!this.stream) {
       this.body.replaceChildren();
       this.stream = new MarkdownStream(this.body);
     }
-    this.text = text;
-    if (text) this.stream.update(text);
+    this.text += delta;
+    if (delta) this.stream.append(delta);
   }
 
   /** Thinking so far; `times` ({startedAt, endedAt}, our clock) say whether it is over. */
@@ -185,10 +186,11 @@ export class AssistantView {
 
   /** Final text, stats, and a note (with a way to redo it) for a reply that did not finish. */
   finish({ content, status, stats = null, error = null, thinkingTimes = {} }) {
+    const streamed = this.text;
     this.text = content || "";
     this.setStatus(status);
     if (this.thinking) this.thinking.finish(stats, thinkingTimes);
-    if (this.stream) this.stream.finish(this.text);
+    if (this.stream) this.stream.finish(this.text, streamed);
     else renderMarkdown(this.body, this.text);
     if (!this.text && status !== "complete") this.body.replaceChildren();
     this.body.classList.toggle("is-empty", !this.text);
@@ -249,7 +251,7 @@ export function storedAssistant(message, context = null) {
   const over = live && message.content ? { endedAt: 0 } : {};
   if (message.thinking) view.setThinking(message.thinking, over);
   if (live) {
-    view.renderLive(message.content || "");
+    view.appendLive(message.content || "");
     if (!message.content) view.showTyping();
   } else {
     view.finish({

@@ -1,5 +1,5 @@
 // Markdown for untrusted model output: marked -> DOMPurify -> highlight.js, plus copy buttons.
-import { Lexer, marked } from "../vendor/marked/marked.esm.js";
+import { marked } from "../vendor/marked/marked.esm.js";
 import DOMPurify from "../vendor/dompurify/purify.es.mjs";
 import hljs from "../vendor/highlight/highlight.min.js";
 import { icon } from "./icons.js";
@@ -39,7 +39,8 @@ export function toSafeHtml(markdown) {
   return DOMPurify.sanitize(marked.parse(markdown), PURIFY_CONFIG);
 }
 
-function blocksHtml(tokens) {
+/** Lexed top-level blocks to sanitised HTML. */
+export function blocksHtml(tokens) {
   return DOMPurify.sanitize(marked.parser(tokens), PURIFY_CONFIG);
 }
 
@@ -65,7 +66,7 @@ export function toNodes(safeHtml, { live = false, idle = false } = {}) {
 
 // Auto-detection takes 10-40 ms a block: in a streaming reply it gets a task of its own
 // rather than lengthening the frame that shows the block.
-function highlightWhenIdle(nodes) {
+export function highlightWhenIdle(nodes) {
   for (const node of nodes) {
     if (node.nodeType !== Node.ELEMENT_NODE) continue;
     for (const code of node.querySelectorAll("pre > code")) {
@@ -170,93 +171,4 @@ function autoHighlight(code) {
 /** Render a whole (final) Markdown text into a container. */
 export function renderMarkdown(container, markdown) {
   container.replaceChildren(...toNodes(toSafeHtml(markdown)));
-}
-
-/**
- * Incremental renderer for a streaming reply. Top-level blocks that are followed by another
- * block are final: their DOM is kept and never re-rendered. Only the last, still-growing block
- * is re-rendered per frame, so the cost per frame is the size of one block, not the whole reply.
- */
-export class MarkdownStream {
-  constructor(container) {
-    this.container = container;
-    this.text = "";
-    this.stableOffset = 0; // text before this offset is rendered as final blocks
-    this.stableHtml = []; // sanitised HTML of each final block, to verify the final render
-    this.links = {};
-    this.tailNodes = [];
-    this.tailHtml = "";
-  }
-
-  /** Re-render with the reply's full text so far. */
-  update(text) {
-    this.text = text.replace(/\r\n?/g, "\n");
-    // Reference links defined in earlier (final) blocks must still resolve in later ones.
-    const lexer = new Lexer(marked.defaults);
-    Object.assign(lexer.tokens.links, this.links);
-    const tokens = lexer.lex(this.text.slice(this.stableOffset));
-    Object.assign(this.links, tokens.links);
-    let last = tokens.length - 1;
-    while (last >= 0 && tokens[last].type === "space") last -= 1;
-    let offset = this.stableOffset;
-    const final = [];
-    for (let i = 0; i < last; i += 1) {
-      const token = tokens[i];
-      offset += token.raw.length;
-      if (token.type !== "space" && token.type !== "def") final.push(token);
-    }
-    this.stableOffset = offset;
-    if (final.length) this.appendStable(final);
-    this.renderTail(last >= 0 ? tokens[last] : null);
-  }
-
-  // The blocks that became final since the last frame, sanitised and built together: a reply
-  // arriving faster than frames finishes hundreds of blocks at once, and each separate
-  // sanitise and parse costs about as much again as the block itself.
-  appendStable(tokens) {
-    const html = blocksHtml(tokens);
-    this.stableHtml.push(html);
-    this.clearTail();
-    this.container.append(...toNodes(html, { idle: true }));
-  }
-
-  renderTail(token) {
-    let html = "";
-    if (token && token.type !== "def") html = blocksHtml([token]);
-    if (html === this.tailHtml && this.tailNodes.length) return;
-    this.clearTail();
-    this.tailHtml = html;
-    this.tailNodes = toNodes(html, { live: true });
-    this.container.append(...this.tailNodes);
-  }
-
-  clearTail() {
-    for (const node of this.tailNodes) node.remove();
-    this.tailNodes = [];
-    this.tailHtml = "";
-  }
-
-  /**
-   * Render the final text. The live tail is final as it is (code without a language gets its
-   * auto-detection when idle). Block-by-block output can differ from a whole-document render
-   * (reference links defined at the end, HTML spanning blocks): that check parses the whole
-   * reply again (~20 ms for a long one), so it runs once the reply is painted, when idle, and
-   * re-renders the reply whole only if the two differ.
-   */
-  finish(text) {
-    const normalized = text.replace(/\r\n?/g, "\n");
-    if (normalized !== this.text) this.update(normalized);
-    const pieces = [...this.stableHtml, this.tailHtml].filter(Boolean);
-    highlightWhenIdle(this.tailNodes);
-    this.tailNodes = [];
-    this.tailHtml = "";
-    requestIdleCallback(() => this.verify(normalized, pieces), { timeout: 500 });
-  }
-
-  verify(text, pieces) {
-    const squeeze = (html) => html.replace(/>\s+</g, "><").trim();
-    if (squeeze(toSafeHtml(text)) !== squeeze(pieces.join(""))) {
-      renderMarkdown(this.container, text);
-    }
-  }
 }
