@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import needs_chromium, open_app
+from tests.browser_support import needs_chromium, open_app, screenshot
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 REPLY = "[data-testid=message][data-role=assistant]"
@@ -162,4 +162,6 @@ def test_a_reply_streamed_through_the_app_ends_as_its_whole_render(browser, runt
     assert same
     expect(body.locator("script, iframe, [onerror], [onclick]")).to_have_count(0)
     expect(body.locator("code.language-python.hljs")).to_have_count(1)
+    body.locator("table").scroll_into_view_if_needed()
+    screenshot(page, "stream-render-tricky.png")
     page.context.close()
