@@ -1,0 +1,3 @@
+from cloudtolocalllm_relay.cli import main
+
+raise SystemExit(main())

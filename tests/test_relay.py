@@ -1,0 +1,154 @@
+"""The relay as a real process: its page and health, desktop authentication, routing, limits."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from websockets.exceptions import ConnectionClosed
+
+from tests.relay_process import RawDesktop, RawDevice, RelayProcess
+
+
+@pytest.fixture
+def relay(tmp_path):
+    started: list[RelayProcess] = []
+
+    def start(*args: str) -> RelayProcess:
+        process = RelayProcess(tmp_path, *args).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def closed_code(ws) -> int:
+    with pytest.raises(ConnectionClosed):
+        while True:
+            ws.recv(10)
+    return ws.protocol.close_rcvd.code
+
+
+def test_ready_line_page_health_metrics_and_sigterm(relay):
+    process = relay()
+    assert process.ready["event"] == "ready"
+    assert process.url == f"http://127.0.0.1:{process.ready['port']}/"
+    page = requests.get(process.url, timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert requests.get(process.url + "healthz", timeout=10).json() == {"status": "ok"}
+    metrics = requests.get(process.url + "metrics", timeout=10).text
+    assert "relay_desktops_online 0" in metrics and "# TYPE relay_frames_total counter" in metrics
+    assert requests.get(process.url + "../etc/passwd", timeout=10).status_code == 404
+    assert process.stop() == 0
+
+
+def test_desktop_proves_its_id_and_a_wrong_signature_is_refused(relay):
+    process = relay()
+    honest = RawDesktop(process)
+    assert honest.authenticate() == {"type": "welcome"}
+    impostor = RawDesktop(process, key=honest.key)  # claims the id...
+    assert closed_code_after_auth(impostor, sign_with=Ed25519PrivateKey.generate()) == 4401
+    metrics = requests.get(process.url + "metrics", timeout=10).text
+    assert "relay_auth_failures_total 1" in metrics and "relay_desktops_online 1" in metrics
+
+
+def closed_code_after_auth(desktop: RawDesktop, **kwargs) -> int:
+    try:
+        desktop.authenticate(**kwargs)
+    except ConnectionClosed:
+        return desktop.ws.protocol.close_rcvd.code
+    return closed_code(desktop.ws)
+
+
+def test_frames_route_both_ways_and_devices_hear_the_desktop_state(relay):
+    process = relay()
+    desktop = RawDesktop(process)
+    device = RawDevice(process, desktop.id)
+    assert device.recv() == {"type": "desktop", "state": "offline"}
+    desktop.authenticate()
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    opened = desktop.recv()
+    assert opened["type"] == "open"
+    device.send_data("b3BhcXVl")
+    assert desktop.recv() == {"type": "data", "conn": opened["conn"], "data": "b3BhcXVl"}
+    desktop.send({"type": "data", "conn": opened["conn"], "data": "cmVwbHk"})
+    assert device.recv() == {"type": "data", "data": "cmVwbHk"}
+    desktop.ws.close()
+    assert device.recv() == {"type": "desktop", "state": "offline"}
+
+
+def test_a_second_desktop_login_replaces_the_first(relay):
+    process = relay()
+    first = RawDesktop(process)
+    first.authenticate()
+    second = RawDesktop(process, key=first.key)
+    second.authenticate()
+    assert closed_code(first.ws) == 4409
+    device = RawDevice(process, second.id)
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    conn = second.recv()["conn"]
+    device.ws.close()
+    assert second.recv() == {"type": "close", "conn": conn}
+
+
+def test_the_desktop_can_end_a_device_connection(relay):
+    process = relay()
+    desktop = RawDesktop(process)
+    desktop.authenticate()
+    device = RawDevice(process, desktop.id)
+    device.recv()
+    desktop.send({"type": "close", "conn": desktop.recv()["conn"]})
+    assert closed_code(device.ws) == 4000
+
+
+def test_limits_frame_size_rate_and_devices_per_desktop(relay):
+    process = relay(
+        "--max-frame-bytes", "4096", "--frame-rate", "1", "--frame-burst", "3", "--max-devices", "2"
+    )
+    desktop = RawDesktop(process)
+    desktop.authenticate()
+    big = RawDevice(process, desktop.id)
+    big.send_data("x" * 5000)
+    assert closed_code(big.ws) == 1009
+    chatty = RawDevice(process, desktop.id)
+    for _ in range(10):
+        chatty.send_data("y")
+    assert closed_code(chatty.ws) == 4408
+    kept = [RawDevice(process, desktop.id) for _ in range(2)]
+    assert all(d.recv()["state"] == "online" for d in kept)
+    assert closed_code(RawDevice(process, desktop.id).ws) == 4429
+    metrics = requests.get(process.url + "metrics", timeout=10).text
+    assert 'relay_closed_by_limit_total{reason="rate"} 1' in metrics
+    assert 'relay_closed_by_limit_total{reason="devices"} 1' in metrics
+
+
+def test_unknown_routes_are_closed(relay):
+    process = relay()
+    device = RawDevice(process, "not-a-key")
+    assert closed_code(device.ws) == 4404
+
+
+def test_logs_are_structured_and_hold_no_frame_content(relay):
+    process = relay()
+    desktop = RawDesktop(process)
+    desktop.authenticate()
+    device = RawDevice(process, desktop.id)
+    device.recv()
+    conn = desktop.recv()["conn"]
+    device.send_data("SECRETPAYLOADFROMDEVICE")
+    desktop.recv()
+    desktop.send({"type": "data", "conn": conn, "data": "SECRETPAYLOADFROMDESKTOP"})
+    device.recv()
+    device.ws.close()
+    assert process.stop() == 0
+    log = process.log()
+    assert "SECRETPAYLOAD" not in log and desktop.id not in log
+    events = [json.loads(line)["event"] for line in log.splitlines()]
+    assert {"desktop_online", "device_connected", "device_disconnected"} <= set(events)
+    assert all(re.fullmatch(r"[a-z_]+", event) for event in events)
