@@ -9,6 +9,7 @@ import pytest
 from tests.app_process import HeadlessApp
 from tests.browser_support import browser  # noqa: F401  (a fixture for every module)
 from tests.fake_ollama import FakeOllama
+from tests.remote_fixtures import relay, remote_runtime  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from websockets.sync.client import ClientConnection, connect
 
-from cloudtolocalllm_relay.auth import CHALLENGE_CONTEXT, b64url, unb64url
+from backend.core.remote.channel import b64url, unb64url
+from backend.core.remote.keys import RELAY_CHALLENGE_CONTEXT
+
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 class RelayProcess:
@@ -30,6 +34,8 @@ class RelayProcess:
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "cloudtolocalllm_relay", *self.args],
+                # The relay from this source tree, installed or not (as `backend/` shadows).
+                env={**os.environ, "PYTHONPATH": str(REPO / "relay")},
                 stdout=subprocess.PIPE,
                 stderr=err,
                 text=True,
@@ -80,7 +86,7 @@ class RawDesktop:
         challenge = self.recv()
         assert challenge["type"] == "challenge"
         signer = sign_with or self.key
-        signature = signer.sign(CHALLENGE_CONTEXT + unb64url(challenge["nonce"]))
+        signature = signer.sign(RELAY_CHALLENGE_CONTEXT + unb64url(challenge["nonce"]))
         self.send({"type": "auth", "desktop_id": self.id, "signature": b64url(signature)})
         return self.recv()
 

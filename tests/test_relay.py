@@ -10,21 +10,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.exceptions import ConnectionClosed
 
-from tests.relay_process import RawDesktop, RawDevice, RelayProcess
-
-
-@pytest.fixture
-def relay(tmp_path):
-    started: list[RelayProcess] = []
-
-    def start(*args: str) -> RelayProcess:
-        process = RelayProcess(tmp_path, *args).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
+from tests.relay_process import RawDesktop, RawDevice
 
 
 def closed_code(ws) -> int:

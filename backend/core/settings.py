@@ -38,6 +38,8 @@ class Settings:
     ollama_connect_timeout_s: float = 3.0
     persist_interval_s: float = 0.25
     max_content_bytes: int = MAX_CONTENT_BYTES
+    # --relay-url: remote access through this relay for this run (else the saved setting).
+    relay_url: str | None = None
 
     @property
     def db_path(self) -> Path:

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from backend import __version__
-from backend.core.errors import AppError
+from backend.core.errors import AppError, BadRequest
+from backend.core.remote.config import normalise_relay_url
 from backend.core.settings import (
     Settings,
     SettingsError,
@@ -47,6 +48,13 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port {value} is out of range 0-65535")
     return value
+
+
+def _relay_url(text: str) -> str:
+    try:
+        return normalise_relay_url(text) or ""
+    except BadRequest as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ollama-url", help="Ollama's address (default: $OLLAMA_HOST or http://127.0.0.1:11434)"
     )
+    parser.add_argument(
+        "--relay-url",
+        type=_relay_url,
+        help="relay for remote access from paired devices (default: the setting)",
+    )
     parser.add_argument("--data-dir", type=Path, help="where conversations and logs are kept")
     parser.add_argument("--verbose", action="store_true", help="log more on stderr")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -104,6 +117,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         ollama_url=ollama_url,
         ollama_url_given=bool(args.ollama_url or os.environ.get("OLLAMA_HOST", "").strip()),
         data_dir=args.data_dir if args.data_dir is not None else default_data_dir(),
+        relay_url=args.relay_url,
     )
 
 

@@ -25,6 +25,7 @@ class Runtime:
             self.services.close()
             raise
         self.token: str = self.app.config["TOKEN"]
+        self.remote = self.app.extensions["cloudtolocalllm.remote"]
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
 
@@ -46,6 +47,7 @@ class Runtime:
 
     def start(self) -> Runtime:
         self.server.start()
+        self.remote.start()
         log.info("serving on %s (data in %s)", self.url, self.settings.data_dir)
         return self
 
@@ -56,6 +58,7 @@ class Runtime:
                 return
             # Replies first, while their sockets are still open to receive the final frames.
             self.services.chat.shutdown()
+            self.remote.close()
             self.server.stop()
             self.services.close()
             self._stopped.set()

@@ -7,6 +7,7 @@ import mimetypes
 from flask import Flask, request, send_from_directory
 from flask_sock import Sock
 
+from backend.core.remote.service import RemoteAccess
 from backend.core.resources import frontend_dir
 from backend.core.services import Services
 from backend.core.settings import Settings
@@ -15,11 +16,13 @@ from backend.web.api_app import app_api
 from backend.web.api_data import data_api
 from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
+from backend.web.api_remote import remote_api
 from backend.web.api_session import CODES_KEY, session_api
 from backend.web.api_settings import settings_api
 from backend.web.context import install
 from backend.web.errors import register_error_handlers
 from backend.web.json_body import FastJSONProvider
+from backend.web.remote_dispatch import AppDispatcher
 from backend.web.security import LaunchCodes, check_request, new_token
 from backend.web.ws import MAX_FRAME_BYTES, ClientSocket, SocketRegistry
 
@@ -59,6 +62,11 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     app.register_blueprint(models_api)
     app.register_blueprint(settings_api)
     app.register_blueprint(session_api)
+    app.register_blueprint(remote_api)
+    # Started by the runtime (it opens a connection to the relay); stopped with the app.
+    app.extensions["cloudtolocalllm.remote"] = RemoteAccess(
+        settings.data_dir, AppDispatcher(app, services, sockets), relay_url=settings.relay_url
+    )
 
     @app.before_request
     def _guard():
