@@ -19,7 +19,6 @@ from websockets.sync.client import ClientConnection, connect
 from backend.core.remote.channel import b64url, unb64url
 from backend.core.remote.keys import RELAY_CHALLENGE_CONTEXT
 
-
 REPO = Path(__file__).resolve().parent.parent
 
 

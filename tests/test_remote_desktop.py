@@ -3,6 +3,7 @@ pairing, approval, the app's REST and WebSocket through the channel, revocation.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -10,6 +11,8 @@ import pytest
 import requests
 from websockets.exceptions import ConnectionClosed
 
+from backend.core.remote.channel import b64url, unb64url
+from tests.remote_fixtures import wait_for_state
 from tests.remote_phone import Phone
 
 CLOSED_BY_DESKTOP = 4000  # the relay's code for a device connection the desktop ended
@@ -143,3 +146,84 @@ def test_a_pending_device_can_do_nothing_but_wait(remote_runtime):
     assert phone.pair("Not yet")["type"] == "pair.pending"
     phone.send({"type": "http", "id": 1, "method": "GET", "path": "/api/conversations"})
     assert phone.closed_code() == CLOSED_BY_DESKTOP
+
+
+def test_a_reply_survives_a_relay_restart_with_nothing_lost_or_repeated(
+    remote_runtime, fake_ollama
+):
+    rt = remote_runtime
+    phone = paired_phone(rt)
+    phone.ws_open()
+    fake_ollama.token_count, fake_ollama.token_delay = 40, 0.05
+    phone.ws_send(
+        {
+            "type": "chat.send",
+            "request_id": "r1",
+            "conversation_id": None,
+            "content": "a long one",
+            "model": "llama3.2:latest",
+        }
+    )
+    skip = ("status", "conversation.created", "conversation.updated")
+    frames = [phone.ws_recv(skip=skip)]
+    while len(frames) < 4:
+        frames.append(phone.ws_recv(skip=skip))
+    port = rt.relay.ready["port"]
+    assert rt.relay.stop() == 0  # the link drops mid-reply; the desktop keeps generating
+    restarted = rt.relay = type(rt.relay)(rt.relay.stderr_path.parent, "--port", str(port))
+    restarted.start()
+    wait_for_state(rt.remote, "online")
+    phone.connect(restarted.url)
+    assert phone.handshake(pairing=False) == {"type": "session", "state": "approved"}
+    assert phone.ws_open(resume_after=phone.last_index) is True
+    while frames[-1]["type"] not in ("complete", "cancelled", "error"):
+        frames.append(phone.ws_recv(skip=skip))  # asserts every index follows the last
+    seqs = [f["seq"] for f in frames]
+    assert seqs == list(range(len(frames)))
+    text = "".join(f["delta"] for f in frames if f["type"] == "chunk")
+    assert frames[-1]["type"] == "complete" and text == frames[-1]["content"]
+    assert text == "".join(fake_ollama.reply_tokens())
+    restarted.stop()
+
+
+def test_a_malicious_relay_makes_the_desktop_do_nothing(remote_runtime, fake_ollama):
+    """Frames a relay could send in the device's name: the device's own frames replayed,
+    reordered or altered, and frames it makes up. Each ends the session, and nothing runs."""
+    rt = remote_runtime
+    phone = paired_phone(rt)
+    send = {
+        "type": "http",
+        "id": 9,
+        "method": "POST",
+        "path": "/api/conversations",
+        "body": {"title": "Once"},
+    }
+    sealed = phone.cipher.seal(send)
+    phone.send_data(sealed)
+    assert phone.recv()["status"] == 201
+    phone.send_data(sealed)  # replayed
+    assert phone.closed_code() == CLOSED_BY_DESKTOP
+    attacks = {
+        "reordered": lambda p: [p.cipher.seal({"type": "ws.open"}), p.cipher.seal(send)][::-1],
+        "bit flipped": lambda p: [flip_bit(p.cipher.seal(send))],
+        "injected": lambda p: [b64url(os.urandom(80))],
+        "plaintext": lambda p: ['{"type": "http", "id": 1, "method": "POST"}'],
+        "new hello": lambda p: [json.dumps({"t": "hello", "v": 1, "e": "x", "box": "y"})],
+    }
+    for name, forge in attacks.items():
+        victim = Phone(phone_url(rt), key=phone.key)
+        victim.offer["k"] = phone.offer["k"]
+        victim.connect()
+        victim.handshake(pairing=False)
+        for data in forge(victim):
+            victim.send_data(data)
+        assert victim.closed_code() == CLOSED_BY_DESKTOP, name
+    titles = [c["title"] for c in api(rt, "GET", "/api/conversations").json()["conversations"]]
+    assert titles == ["Once"]
+    assert fake_ollama.chat_requests == []
+
+
+def flip_bit(data: str) -> str:
+    raw = bytearray(unb64url(data))
+    raw[len(raw) // 2] ^= 0x04
+    return b64url(bytes(raw))
