@@ -3,13 +3,18 @@ streaming, stop, and a reply that survives the relay restarting mid-stream."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import time
 
 import pytest
 from playwright.sync_api import expect
 
+from backend.core.remote.channel import unb64url
 from tests.browser_support import screenshot
+from tests.recording_relay import RecordingRelay
+from tests.remote_phone import parse_pair_url
 
 pytestmark = pytest.mark.browser
 
@@ -40,11 +45,18 @@ def wait_text(page, nth: int, text: str) -> None:
     assert assistant(page, nth).text_content() == text
 
 
+@pytest.fixture
+def recording_relay(tmp_path):
+    relay = RecordingRelay(tmp_path / "relay.log").start()
+    yield relay
+    relay.stop()
+
+
 def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
-    browser, relay, headless_app, fake_ollama
+    browser, recording_relay, headless_app, fake_ollama
 ):
-    relay_process = relay()
-    app = headless_app("--relay-url", relay_process.url)
+    relay = recording_relay
+    app = headless_app("--relay-url", relay.url)
     wait_online(app)
     pairing = app.request("POST", "api/remote/pairings")
     assert pairing.status_code == 201
@@ -86,10 +98,9 @@ def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
     page.fill("#prompt", "Once more")
     page.click("#send")
     wait_partial(page, 2, full)
-    port = relay_process.ready["port"]
-    assert relay_process.stop() == 0
+    relay.stop()
     expect(page.locator("#state")).not_to_have_text("Connected")
-    relay("--port", str(port))
+    relay.start()  # on the same port
     wait_text(page, 2, full)  # every token once, in order, across the restart
     expect(page.locator("#state")).to_have_text("Connected")
     conversation_id = page.eval_on_selector("#conversations", "el => el.value")
@@ -101,3 +112,25 @@ def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
     ]
     screenshot(page, "remote-phone-chat.png")
     context.close()
+    titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
+    secrets = [parse_pair_url(pairing.json()["pair_url"])["s"], app.token]
+    words = ["Why is the sky blue", "Again, slowly", "Once more", "Rayleigh", "wavelengths"]
+    models = [m["name"] for m in fake_ollama.models]
+    assert_relay_learned_nothing(relay, [*titles, *secrets, *words, *models, "Test phone"])
+
+
+def assert_relay_learned_nothing(relay: RecordingRelay, needles: list[str]) -> None:
+    """Search every message and request the relay saw, and every `data` payload decoded."""
+    haystacks = [*relay.seen, relay.log_path.read_text()]
+    for message in relay.seen:
+        try:
+            data = json.loads(message).get("data")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(data, str):
+            haystacks.append(data)
+            with contextlib.suppress(Exception):
+                haystacks.append(unb64url(data).decode("latin-1"))
+    assert len(relay.seen) > 100  # it did carry the whole session
+    for needle in needles:
+        assert needle and not any(needle in hay for hay in haystacks), needle
