@@ -19,6 +19,19 @@ from tests.wsclient import WsClient
 REPO = Path(__file__).resolve().parent.parent
 
 
+def start_until_ready_line(
+    argv: list[str], env: dict[str, str], stderr_path: Path, timeout: float
+) -> tuple[subprocess.Popen, str]:
+    """Start a program whose stderr goes to a file (a full pipe would block it) and read
+    its first stdout line: its ready line, or "" if none came in time."""
+    with open(stderr_path, "wb") as err:
+        proc = subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=err, text=True
+        )
+    readable, _, _ = select.select([proc.stdout], [], [], timeout)
+    return proc, (proc.stdout.readline() if readable else "")
+
+
 class HeadlessApp:
     """`cloudtolocalllm --headless` in a subprocess, stderr to a file (a full pipe would
     block the app), with its ready line parsed."""
@@ -39,17 +52,8 @@ class HeadlessApp:
         self.ready: dict[str, Any] = {}
 
     def start(self, timeout: float = 20.0) -> HeadlessApp:
-        with open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, *self.python_flags, "-m", "backend", "--headless", *self.args],
-                cwd=REPO,
-                env=self.env,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-            )
-        readable, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if readable else ""
+        argv = [sys.executable, *self.python_flags, "-m", "backend", "--headless", *self.args]
+        self.proc, line = start_until_ready_line(argv, self.env, self.stderr_path, timeout)
         if not line:
             self.kill9()
             raise RuntimeError(f"app not ready (rc={self.proc.returncode}): {self.stderr()}")

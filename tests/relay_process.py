@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -18,8 +17,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from backend.core.remote.channel import b64url, unb64url
 from backend.core.remote.keys import RELAY_CHALLENGE_CONTEXT
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.app_process import REPO, start_until_ready_line
 
 
 class RelayProcess:
@@ -30,17 +28,10 @@ class RelayProcess:
         self.ready: dict[str, Any] = {}
 
     def start(self, timeout: float = 20.0) -> RelayProcess:
-        with open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "cloudtolocalllm_relay", *self.args],
-                # The relay from this source tree, installed or not (as `backend/` shadows).
-                env={**os.environ, "PYTHONPATH": str(REPO / "relay")},
-                stdout=subprocess.PIPE,
-                stderr=err,
-                text=True,
-            )
-        readable, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if readable else ""
+        argv = [sys.executable, "-m", "cloudtolocalllm_relay", *self.args]
+        # The relay from this source tree, installed or not (as `backend/` shadows).
+        env = {**os.environ, "PYTHONPATH": str(REPO / "relay")}
+        self.proc, line = start_until_ready_line(argv, env, self.stderr_path, timeout)
         if not line:
             self.stop()
             raise RuntimeError(f"relay not ready: {self.log()}")

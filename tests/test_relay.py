@@ -83,13 +83,18 @@ def test_a_second_desktop_login_replaces_the_first(relay):
     assert second.recv() == {"type": "close", "conn": conn}
 
 
-def test_the_desktop_can_end_a_device_connection(relay):
-    process = relay()
+def desktop_with_device(process) -> tuple[RawDesktop, RawDevice, str]:
+    """An authenticated desktop, a device connected to it, and the device's `conn`."""
     desktop = RawDesktop(process)
     desktop.authenticate()
     device = RawDevice(process, desktop.id)
-    device.recv()
-    desktop.send({"type": "close", "conn": desktop.recv()["conn"]})
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    return desktop, device, desktop.recv()["conn"]
+
+
+def test_the_desktop_can_end_a_device_connection(relay):
+    desktop, device, conn = desktop_with_device(relay())
+    desktop.send({"type": "close", "conn": conn})
     assert closed_code(device.ws) == 4000
 
 
@@ -122,11 +127,7 @@ def test_unknown_routes_are_closed(relay):
 
 def test_logs_are_structured_and_hold_no_frame_content(relay):
     process = relay()
-    desktop = RawDesktop(process)
-    desktop.authenticate()
-    device = RawDevice(process, desktop.id)
-    device.recv()
-    conn = desktop.recv()["conn"]
+    desktop, device, conn = desktop_with_device(process)
     device.send_data("SECRETPAYLOADFROMDEVICE")
     desktop.recv()
     desktop.send({"type": "data", "conn": conn, "data": "SECRETPAYLOADFROMDESKTOP"})

@@ -21,7 +21,10 @@ class Limits:
 
 
 class TokenBucket:
-    """`rate` tokens a second, at most `burst` saved up; `take()` spends one if it can."""
+    """`rate` tokens a second, at most `burst` saved up; `take()` spends one if it can.
+
+    The same as the desktop's (backend/web/ws.py): the relay installs without the desktop
+    package, so it cannot import it."""
 
     def __init__(
         self, rate: float, burst: int, *, clock: Callable[[], float] = time.monotonic
