@@ -27,6 +27,12 @@ export function createApi(transport) {
     activateMessage: (id) => call("POST", `api/messages/${enc(id)}/activate`),
     /** Delete a message and everything below it; the conversation with its new path. */
     deleteMessage: (id) => call("DELETE", `api/messages/${enc(id)}`),
+    remote: () => call("GET", "api/remote"),
+    setRelay: (relayUrl) => call("PATCH", "api/remote", { relay_url: relayUrl }),
+    pairDevice: () => call("POST", "api/remote/pairings"),
+    remoteDevices: () => call("GET", "api/remote/devices"),
+    approveDevice: (id) => call("POST", `api/remote/devices/${enc(id)}/approve`),
+    revokeDevice: (id) => call("DELETE", `api/remote/devices/${enc(id)}`),
     settings: () => call("GET", "api/settings"),
     updateSettings: (fields) => call("PATCH", "api/settings", fields),
     exportConversation: (id, format) =>

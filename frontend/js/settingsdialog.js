@@ -5,6 +5,7 @@ import { Dialog } from "./dialog.js";
 import { modelLabel } from "./format.js";
 import { applyPrefs, getPrefs } from "./prefs.js";
 import { el } from "./util.js";
+import { RemoteAccessSection } from "./remoteaccess.js";
 import { settingsForm } from "./settingsform.js";
 import { toastError } from "./toast.js";
 import { exportAll, importFile } from "./transfer.js";
@@ -29,7 +30,8 @@ export class SettingsDialog {
       className: "panel-settings",
     });
     this.f = settingsForm();
-    this.dialog.body.append(this.f.root);
+    this.remote = new RemoteAccessSection({ api, isOpen: () => this.dialog.isOpen });
+    this.dialog.body.append(this.f.root, this.remote.root);
     this.bind();
   }
 
@@ -67,6 +69,7 @@ export class SettingsDialog {
     if (this.settings) this.render();
     this.dialog.open(focusUrl ? this.f.url : null);
     this.showVersion();
+    this.remote.refresh();
     const asked = this.saves;
     try {
       const fresh = await this.api.settings();

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import segno
+
 from backend.core.errors import BadRequest
 from backend.core.remote.channel import ChannelError, b64url
 from backend.core.remote.config import normalise_relay_url
@@ -95,9 +97,12 @@ class RemoteAccess:
             }
         )
         expires = datetime.fromtimestamp(offer.expires_at, UTC).isoformat(timespec="seconds")
+        pair_url = f"{self.relay_url}/#{fragment}"
         return {
-            "pair_url": f"{self.relay_url}/#{fragment}",
+            "pair_url": pair_url,
             "expires_at": expires.replace("+00:00", "Z"),
+            # For the desktop's screen only: an image the phone's camera reads.
+            "qr_svg": segno.make(pair_url, error="m").svg_data_uri(scale=5, border=2),
         }
 
     def pairing_secret(self, pairing_id: str, phone_key: bytes) -> bytes | None:

@@ -39,8 +39,8 @@ export async function rawPublic(keyPair) {
 
 async function dh(privateKey, publicRaw) {
   const publicKey = await crypto.subtle.importKey("raw", publicRaw, { name: "X25519" }, true, []);
-  const bits = await crypto.subtle.deriveBits({ name: "X25519", public: publicKey }, privateKey, 256);
-  return new Uint8Array(bits);
+  const params = { name: "X25519", public: publicKey };
+  return new Uint8Array(await crypto.subtle.deriveBits(params, privateKey, 256));
 }
 
 async function hkdf(ikm, salt, info, length) {
