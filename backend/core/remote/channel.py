@@ -130,7 +130,7 @@ class FrameCipher:
         self._received += 1
         try:
             frame = json.loads(plain)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ChannelError("a frame is not JSON") from exc
         if not isinstance(frame, dict):
             raise ChannelError("a frame is not a JSON object")

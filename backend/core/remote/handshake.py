@@ -51,7 +51,7 @@ def answer_hello(
     key = hello_key(dh(desktop_static, phone_eph), sd, phone_eph_raw)
     try:
         inner = json.loads(AESGCM(key).decrypt(nonce(0), unb64url(hello.get("box")), PROTOCOL))
-    except (InvalidTag, ValueError) as exc:
+    except (InvalidTag, ValueError, RecursionError) as exc:
         raise ChannelError("the hello failed authentication") from exc
     phone_static_raw = unb64url(inner.get("s") if isinstance(inner, dict) else None)
     phone_static = load_public(phone_static_raw)

@@ -92,7 +92,7 @@ class RelayLink:
                     self._route(ws)
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI) as exc:
                 log.info("relay link down: %s", type(exc).__name__)
-            except (ChannelError, ValueError, KeyError) as exc:
+            except (ChannelError, ValueError, KeyError, RecursionError) as exc:
                 log.warning("relay spoke out of protocol: %s", type(exc).__name__)
             finally:
                 self._ws = None
@@ -105,24 +105,33 @@ class RelayLink:
 
     def _authenticate(self, ws: ClientConnection) -> None:
         challenge = json.loads(ws.recv(OPEN_TIMEOUT_S))
-        if challenge.get("type") != "challenge":
+        if not isinstance(challenge, dict) or challenge.get("type") != "challenge":
             raise ValueError("no challenge")
         signature = self.keys.sign_challenge(unb64url(challenge["nonce"]))
         ws.send(
             json.dumps({"type": "auth", "desktop_id": self.keys.desktop_id, "signature": signature})
         )
-        if json.loads(ws.recv(OPEN_TIMEOUT_S)).get("type") != "welcome":
+        if json.loads(ws.recv(OPEN_TIMEOUT_S)) != {"type": "welcome"}:
             raise ValueError("not welcomed")
 
     def _route(self, ws: ClientConnection) -> None:
         for raw in ws:
-            frame = json.loads(raw)
-            kind, conn = frame.get("type"), frame.get("conn")
+            frame = _parse(raw)
+            conn = frame.get("conn") if isinstance(frame, dict) else None
             if not isinstance(conn, str):
-                continue
+                continue  # nothing a relay may send: ignored
+            kind = frame.get("type")
             if kind == "open":
                 self.listener.device_opened(conn)
             elif kind == "data" and isinstance(frame.get("data"), str):
                 self.listener.device_data(conn, frame["data"])
             elif kind == "close":
                 self.listener.device_closed(conn)
+
+
+def _parse(raw: str | bytes) -> object:
+    """A relay's frame, or None for one that is not JSON (ignored like any other junk)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import segno
 
-from backend.core.errors import BadRequest
+from backend.core.errors import AppError, BadRequest
 from backend.core.remote.channel import ChannelError, b64url
 from backend.core.remote.config import normalise_relay_url
 from backend.core.remote.devices import Device, DeviceBook, Pairings
@@ -150,7 +150,7 @@ class RemoteAccess:
             return
         try:
             session.receive(data)
-        except ChannelError as exc:
+        except (ChannelError, AppError) as exc:  # AppError: e.g. its device removed meanwhile
             log.info("remote session ended: %s", exc)
             self._end_session(conn)
 
@@ -165,9 +165,15 @@ class RemoteAccess:
 
     def run_rest(self, session: RemoteSession, request_id: Any, method: str, path: str, body: Any):
         def call() -> None:
-            status, answer = self.dispatcher.rest(method, path, body)
-            session.send({"type": "http", "id": request_id, "status": status, "body": answer})
+            try:
+                status, answer = self.dispatcher.rest(method, path, body)
+                session.send({"type": "http", "id": request_id, "status": status, "body": answer})
+            finally:
+                with self._lock:
+                    session.rest_in_flight -= 1
 
+        with self._lock:
+            session.rest_in_flight += 1
         self._rest_pool.submit(call)
 
     def attach_socket(self, session: RemoteSession, resume_after: int | None) -> bool:

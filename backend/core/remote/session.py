@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from backend.core.remote.service import RemoteAccess
 
 REST_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-# A device uses the app; it never manages remote access itself (pair more devices, revoke).
-FORBIDDEN_PREFIX = "/api/remote"
+# A device uses the app; it never manages remote access itself (pair more devices, revoke)
+# nor the desktop's window.
+FORBIDDEN_PREFIXES = ("/api/remote", "/api/app/")
+# REST calls a session may have waiting or running at once; more is a flood.
+MAX_REST_IN_FLIGHT = 16
 
 
 class RemoteSession:
@@ -31,7 +34,9 @@ class RemoteSession:
         self.device: Device | None = None
         self.pairing_id: str | None = None
         self.short_code = ""
+        self.phone_key = ""
         self.closed = False
+        self.rest_in_flight = 0
         self._send_lock = threading.Lock()
 
     def send(self, frame: dict[str, Any]) -> bool:
@@ -52,7 +57,7 @@ class RemoteSession:
     def _handshake(self, data: str) -> None:
         try:
             hello = json.loads(data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise ChannelError("the hello is not JSON") from exc
         session, welcome = answer_hello(self.access.keys.static, hello, self.access.pairing_secret)
         phone_key = b64url(session.phone_key)
@@ -104,9 +109,11 @@ class RemoteSession:
             raise ChannelError("a malformed REST call")
         if not isinstance(path, str) or not path.startswith("/api/"):
             raise ChannelError("a REST call outside the API")
-        if path.startswith(FORBIDDEN_PREFIX):
+        if path.startswith(FORBIDDEN_PREFIXES):
             self.send({"type": "http", "id": request_id, "status": 403, "body": _forbidden()})
             return
+        if self.rest_in_flight >= MAX_REST_IN_FLIGHT:
+            raise ChannelError("too many REST calls at once")
         self.access.run_rest(self, request_id, method, path, frame.get("body"))
 
 
