@@ -27,6 +27,12 @@ def test_ready_line_page_health_metrics_and_sigterm(relay):
     page = requests.get(process.url, timeout=10)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert '<link rel="manifest" href="/manifest.webmanifest"' in page.text
+    manifest = requests.get(process.url + "manifest.webmanifest", timeout=10)
+    assert manifest.headers["Content-Type"] == "application/manifest+json"
+    for icon in manifest.json()["icons"]:
+        image = requests.get(process.url + icon["src"].lstrip("/"), timeout=10)
+        assert image.headers["Content-Type"] == "image/png" and image.content[:4] == b"\x89PNG"
     assert requests.get(process.url + "healthz", timeout=10).json() == {"status": "ok"}
     metrics = requests.get(process.url + "metrics", timeout=10).text
     assert "relay_desktops_online 0" in metrics and "# TYPE relay_frames_total counter" in metrics

@@ -111,12 +111,21 @@ def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
         "complete",
     ]
     screenshot(page, "remote-phone-chat.png")
+    assert_installable(context, page)
     context.close()
     titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
     secrets = [parse_pair_url(pairing.json()["pair_url"])["s"], app.token]
     words = ["Why is the sky blue", "Again, slowly", "Once more", "Rayleigh", "wavelengths"]
     models = [m["name"] for m in fake_ollama.models]
     assert_relay_learned_nothing(relay, [*titles, *secrets, *words, *models, "Test phone"])
+
+
+def assert_installable(context, page) -> None:
+    """Chromium finds the page installable as an app (a test browser is always incognito)."""
+    cdp = context.new_cdp_session(page)
+    assert cdp.send("Page.getAppManifest")["errors"] == []
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    assert {e["errorId"] for e in errors} <= {"in-incognito"}, errors
 
 
 def assert_relay_learned_nothing(relay: RecordingRelay, needles: list[str]) -> None:

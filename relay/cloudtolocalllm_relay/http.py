@@ -13,11 +13,14 @@ from websockets.http11 import Request, Response
 from cloudtolocalllm_relay.metrics import Metrics
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+mimetypes.add_type("application/manifest+json", ".webmanifest")
+mimetypes.add_type("text/javascript", ".js")  # some systems map .js to text/plain
 # The page holds no secret but handles keys: nothing may load from or frame it elsewhere.
 PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; connect-src 'self'; img-src 'self' data:; "
-        "style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+        "style-src 'self'; script-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
