@@ -11,6 +11,7 @@ import sys
 from websockets.asyncio.server import serve
 
 from cloudtolocalllm_relay import __version__
+from cloudtolocalllm_relay.cluster import Cluster
 from cloudtolocalllm_relay.http import HttpRoutes
 from cloudtolocalllm_relay.limits import Limits
 from cloudtolocalllm_relay.logs import EventLog
@@ -29,6 +30,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--frame-rate", type=float, default=defaults.frame_rate)
     parser.add_argument("--frame-burst", type=int, default=defaults.frame_burst)
     parser.add_argument("--max-devices", type=int, default=defaults.max_devices_per_desktop)
+    parser.add_argument(
+        "--redis", help="share routes with other relay processes through this Redis URL"
+    )
     parser.add_argument("--version", action="version", version=__version__)
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
@@ -46,7 +50,10 @@ async def run(args: argparse.Namespace) -> None:
         max_devices_per_desktop=args.max_devices,
     )
     log = EventLog()
-    relay = Relay(limits, log)
+    cluster = Cluster(args.redis) if args.redis else None
+    relay = Relay(limits, log, cluster)
+    if cluster is not None:
+        await cluster.start(relay.from_cluster)
     stop = asyncio.get_running_loop().create_future()
     for signum in (signal.SIGTERM, signal.SIGINT):
         asyncio.get_running_loop().add_signal_handler(signum, _settle, stop)
@@ -66,6 +73,8 @@ async def run(args: argparse.Namespace) -> None:
         log("relay_ready", port=port)
         await stop
         log("relay_stopping")
+    if cluster is not None:
+        await cluster.close()
 
 
 def _settle(future: asyncio.Future) -> None:

@@ -18,6 +18,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from cloudtolocalllm_relay.auth import b64url, is_desktop_id, new_nonce, verify_challenge
+from cloudtolocalllm_relay.cluster import Cluster, node_of
 from cloudtolocalllm_relay.limits import Limits, TokenBucket
 from cloudtolocalllm_relay.logs import EventLog, short_id
 from cloudtolocalllm_relay.metrics import Metrics
@@ -39,20 +40,22 @@ class Device:
     ws: ServerConnection
     conn: str
     desktop_id: str
+    desktop_node: str | None = None  # the node holding its desktop, when another one does
 
 
 @dataclass
 class Routes:
     desktops: dict[str, ServerConnection] = field(default_factory=dict)
     devices: dict[str, dict[str, Device]] = field(default_factory=dict)
+    conns: dict[str, Device] = field(default_factory=dict)
 
     def device_count(self) -> int:
         return sum(len(conns) for conns in self.devices.values())
 
 
 class Relay:
-    def __init__(self, limits: Limits, log: EventLog) -> None:
-        self.limits, self.log = limits, log
+    def __init__(self, limits: Limits, log: EventLog, cluster: Cluster | None = None) -> None:
+        self.limits, self.log, self.cluster = limits, log, cluster
         self.routes = Routes()
         self.metrics = Metrics(
             {
@@ -80,6 +83,8 @@ class Relay:
         self.routes.desktops[desktop_id] = ws
         if old is not None:
             await old.close(CLOSE_REPLACED, "the desktop connected again")
+        if self.cluster is not None:
+            await self.cluster.desktop_online(desktop_id)
         self.log("desktop_online", desktop=short_id(desktop_id), replaced=old is not None)
         await _send(ws, {"type": "welcome"})
         for device in list(self.routes.devices.get(desktop_id, {}).values()):
@@ -91,6 +96,8 @@ class Relay:
             if self.routes.desktops.get(desktop_id) is ws:
                 del self.routes.desktops[desktop_id]
                 self.log("desktop_offline", desktop=short_id(desktop_id))
+                if self.cluster is not None:
+                    await self.cluster.desktop_offline(desktop_id)
                 for device in list(self.routes.devices.get(desktop_id, {}).values()):
                     await _send(device.ws, {"type": "desktop", "state": "offline"})
 
@@ -124,13 +131,21 @@ class Relay:
             if frame is None or not isinstance(conn, str):
                 await ws.close(CLOSE_BAD_FRAME, "malformed frame")
                 return
-            if device is None:
-                continue  # the device left meanwhile
             if frame.get("type") == "data" and isinstance(frame.get("data"), str):
                 self._count_frame("to_device", frame["data"])
-                await _send(device.ws, {"type": "data", "data": frame["data"]})
+                await self._to_device(device, conn, {"type": "data", "data": frame["data"]})
             elif frame.get("type") == "close":
-                await device.ws.close(CLOSE_ENDED_BY_DESKTOP, "closed by the desktop")
+                await self._to_device(device, conn, {"type": "close"})
+
+    async def _to_device(self, device: Device | None, conn: str, frame: dict[str, Any]) -> None:
+        """To a device connection here, or on its node; none: it left meanwhile."""
+        if device is None:
+            if self.cluster is not None and node_of(conn) != self.cluster.node:
+                await self.cluster.to_device(conn, frame)
+        elif frame["type"] == "close":
+            await device.ws.close(CLOSE_ENDED_BY_DESKTOP, "closed by the desktop")
+        else:
+            await _send(device.ws, frame)
 
     # The device side.
 
@@ -141,26 +156,40 @@ class Relay:
             self.log("device_refused", desktop=short_id(desktop_id), reason="too_many_devices")
             await ws.close(CLOSE_TOO_MANY_DEVICES, "too many devices for this desktop")
             return
-        device = Device(ws, secrets.token_hex(8), desktop_id)
+        conn = self.cluster.new_conn_id() if self.cluster else secrets.token_hex(8)
+        device = Device(ws, conn, desktop_id)
         conns[device.conn] = device
+        self.routes.conns[device.conn] = device
         self.log("device_connected", desktop=short_id(desktop_id), conn=device.conn)
         try:
             await self._announce_device(device)
             await self._device_frames(device)
         finally:
             conns.pop(device.conn, None)
+            self.routes.conns.pop(device.conn, None)
             if not conns:
                 self.routes.devices.pop(desktop_id, None)
-            desktop = self.routes.desktops.get(desktop_id)
-            if desktop is not None:
-                await _send(desktop, {"type": "close", "conn": device.conn})
+            await self._to_desktop(device, {"type": "close", "conn": device.conn})
             self.log("device_disconnected", desktop=short_id(desktop_id), conn=device.conn)
 
     async def _announce_device(self, device: Device) -> None:
+        online = device.desktop_id in self.routes.desktops
+        if not online and self.cluster is not None:
+            device.desktop_node = await self.cluster.desktop_node(device.desktop_id)
+            online = device.desktop_node is not None
+        await _send(device.ws, {"type": "desktop", "state": "online" if online else "offline"})
+        await self._to_desktop(device, {"type": "open", "conn": device.conn})
+
+    async def _to_desktop(self, device: Device, frame: dict[str, Any]) -> bool:
+        """To the device's desktop, here or on its node; False when it is offline."""
         desktop = self.routes.desktops.get(device.desktop_id)
-        await _send(device.ws, {"type": "desktop", "state": "online" if desktop else "offline"})
         if desktop is not None:
-            await _send(desktop, {"type": "open", "conn": device.conn})
+            await _send(desktop, frame)
+        elif device.desktop_node is not None and self.cluster is not None:
+            await self.cluster.to_desktop(device.desktop_node, device.desktop_id, frame)
+        else:
+            return False
+        return True
 
     async def _device_frames(self, device: Device) -> None:
         bucket = TokenBucket(self.limits.frame_rate, self.limits.frame_burst)
@@ -175,10 +204,9 @@ class Relay:
             ):
                 await device.ws.close(CLOSE_BAD_FRAME, "malformed frame")
                 return
-            desktop = self.routes.desktops.get(device.desktop_id)
-            if desktop is not None:  # else the device was told its desktop is offline
+            data = {"type": "data", "conn": device.conn, "data": frame["data"]}
+            if await self._to_desktop(device, data):  # else it was told the desktop is offline
                 self._count_frame("to_desktop", frame["data"])
-                await _send(desktop, {"type": "data", "conn": device.conn, "data": frame["data"]})
 
     async def _within_rate(self, ws: ServerConnection, bucket: TokenBucket, side: str) -> bool:
         if bucket.take():
@@ -187,6 +215,31 @@ class Relay:
         self.log("closed_by_limit", side=side, reason="rate")
         await ws.close(CLOSE_RATE_LIMITED, "too many frames")
         return False
+
+    # Messages from other nodes (see cluster.py).
+
+    async def from_cluster(self, message: dict[str, Any]) -> None:
+        frame = message.get("frame")
+        if "conn" in message:
+            device = self.routes.conns.get(message["conn"])
+            if device is not None:
+                await self._to_device(device, device.conn, frame)
+        elif "frame" in message:
+            desktop = self.routes.desktops.get(message["desktop"])
+            if desktop is not None:
+                await _send(desktop, frame)
+        elif message.get("node") != self.cluster.node:
+            await self._desktop_moved(message["desktop"], message.get("node"))
+
+    async def _desktop_moved(self, desktop_id: str, node: str | None) -> None:
+        """A desktop came online on another node (None: went offline there)."""
+        here = self.routes.desktops.pop(desktop_id, None) if node else None
+        if here is not None:
+            await here.close(CLOSE_REPLACED, "the desktop connected again")
+        for device in list(self.routes.devices.get(desktop_id, {}).values()):
+            device.desktop_node = node
+            await _send(device.ws, {"type": "desktop", "state": "online" if node else "offline"})
+            await self._to_desktop(device, {"type": "open", "conn": device.conn})
 
     def _count_frame(self, direction: str, data: str) -> None:
         self.metrics.count("relay_frames_total", direction)

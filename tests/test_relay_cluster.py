@@ -1,0 +1,101 @@
+"""Two relay processes sharing routes through a real redis-server: a desktop on one and its
+devices on the other still reach each other, and hear each other come and go."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+import redis
+
+from tests.relay_process import RawDesktop, RawDevice
+from tests.test_relay import closed_code
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    if REDIS_SERVER is None:
+        pytest.skip("needs Debian's redis-server (bash .ci/run installs it)")
+    port = free_port()
+    args = [
+        REDIS_SERVER,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield url
+    server.terminate()
+    server.wait(10)
+
+
+def test_a_desktop_and_its_device_on_different_relays(relay, redis_url):
+    first, second = relay("--redis", redis_url), relay("--redis", redis_url)
+    desktop = RawDesktop(first)
+    assert desktop.authenticate() == {"type": "welcome"}
+    device = RawDevice(second, desktop.id)
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    opened = desktop.recv()
+    assert opened["type"] == "open"
+    device.send_data("dG8gdGhlIGRlc2t0b3A")
+    assert desktop.recv() == {"type": "data", "conn": opened["conn"], "data": "dG8gdGhlIGRlc2t0b3A"}
+    desktop.send({"type": "data", "conn": opened["conn"], "data": "dG8gdGhlIGRldmljZQ"})
+    assert device.recv() == {"type": "data", "data": "dG8gdGhlIGRldmljZQ"}
+    device.ws.close()
+    assert desktop.recv() == {"type": "close", "conn": opened["conn"]}
+
+    other = RawDevice(second, desktop.id)
+    assert other.recv()["state"] == "online"
+    conn = desktop.recv()["conn"]
+    desktop.send({"type": "close", "conn": conn})
+    assert closed_code(other.ws) == 4000
+
+
+def test_devices_hear_their_desktop_come_and_go_across_relays(relay, redis_url):
+    first, second = relay("--redis", redis_url), relay("--redis", redis_url)
+    desktop = RawDesktop(first)
+    device = RawDevice(second, desktop.id)
+    assert device.recv() == {"type": "desktop", "state": "offline"}
+    desktop.authenticate()
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    assert desktop.recv()["type"] == "open"
+    desktop.ws.close()
+    assert device.recv() == {"type": "desktop", "state": "offline"}
+
+    moved = RawDesktop(second, key=desktop.key)  # back, on the device's own relay
+    moved.authenticate()
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    again = RawDesktop(first, key=desktop.key)  # and once more on the first: it takes over
+    again.authenticate()
+    assert closed_code(moved.ws) == 4409
+    assert device.recv() == {"type": "desktop", "state": "online"}
+    conn = again.recv()["conn"]
+    device.send_data("b3Zlcg")
+    assert again.recv() == {"type": "data", "conn": conn, "data": "b3Zlcg"}
