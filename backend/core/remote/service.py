@@ -1,4 +1,8 @@
-"""Remote access as the app sees it: the relay setting and link, pairing, devices, sessions."""
+"""Remote access as the app sees it: the relay setting and link, pairing, devices, sessions.
+
+The cryptography, WebSocket and QR code modules are imported where they are first needed:
+an app that never uses remote access does not pay for them at start-up.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,19 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import segno
-
 from backend.core.errors import AppError, BadRequest
-from backend.core.remote.channel import ChannelError, b64url
 from backend.core.remote.config import normalise_relay_url
 from backend.core.remote.devices import Device, DeviceBook, Pairings
 from backend.core.remote.files import read_json, remote_dir, write_private_json
-from backend.core.remote.keys import load_or_create_keys
-from backend.core.remote.link import RelayLink
-from backend.core.remote.session import RemoteSession
 from backend.core.remote.tunnel import Dispatcher, TunnelSocket
+
+if TYPE_CHECKING:
+    from backend.core.remote.keys import DesktopKeys
+    from backend.core.remote.link import RelayLink
+    from backend.core.remote.session import RemoteSession
 
 log = logging.getLogger("cloudtolocalllm.remote")
 
@@ -28,7 +31,8 @@ log = logging.getLogger("cloudtolocalllm.remote")
 class RemoteAccess:
     def __init__(self, data_dir: Path, dispatcher: Dispatcher, *, relay_url: str | None = None):
         folder = remote_dir(data_dir)
-        self.keys = load_or_create_keys(folder / "keys.json")
+        self._keys_path = folder / "keys.json"
+        self._keys: DesktopKeys | None = None
         self.book = DeviceBook(folder / "devices.json")
         self.pairings = Pairings()
         self.dispatcher = dispatcher
@@ -41,6 +45,15 @@ class RemoteAccess:
         self._sessions: dict[str, RemoteSession] = {}
         self._tunnels: dict[str, TunnelSocket] = {}
         self._rest_pool = ThreadPoolExecutor(4, thread_name_prefix="remote-rest")
+
+    @property
+    def keys(self) -> DesktopKeys:
+        with self._lock:
+            if self._keys is None:
+                from backend.core.remote.keys import load_or_create_keys
+
+                self._keys = load_or_create_keys(self._keys_path)
+            return self._keys
 
     # Setting and link.
 
@@ -58,6 +71,8 @@ class RemoteAccess:
     def start(self) -> None:
         with self._lock:
             if self.relay_url and self._link is None:
+                from backend.core.remote.link import RelayLink
+
                 self._link = RelayLink(self.relay_url, self.keys, self).start()
 
     def stop(self) -> None:
@@ -87,6 +102,10 @@ class RemoteAccess:
     def create_pairing(self) -> dict[str, Any]:
         if not self.relay_url:
             raise BadRequest("Set a relay URL first", code="remote_off")
+        import segno
+
+        from backend.core.remote.channel import b64url
+
         offer = self.pairings.create()
         fragment = urlencode(
             {
@@ -109,6 +128,8 @@ class RemoteAccess:
         return self.pairings.secret(pairing_id)
 
     def complete_pairing(self, session: RemoteSession, name: str) -> Device:
+        from backend.core.remote.channel import ChannelError
+
         if not self.pairings.consume(session.pairing_id or ""):
             raise ChannelError("the pairing was used or expired")
         return self.book.add_pending(name, session.phone_key, session.short_code)
@@ -140,10 +161,14 @@ class RemoteAccess:
             self._end_all_sessions(tell_relay=False)
 
     def device_opened(self, conn: str) -> None:
+        from backend.core.remote.session import RemoteSession
+
         with self._lock:
             self._sessions[conn] = RemoteSession(conn, self)
 
     def device_data(self, conn: str, data: str) -> None:
+        from backend.core.remote.channel import ChannelError
+
         with self._lock:
             session = self._sessions.get(conn)
         if session is None:
@@ -190,6 +215,8 @@ class RemoteAccess:
         return False
 
     def deliver_ws(self, session: RemoteSession, text: str) -> None:
+        from backend.core.remote.channel import ChannelError
+
         with self._lock:
             tunnel = self._tunnels.get(session.device.id)
         if tunnel is None:
