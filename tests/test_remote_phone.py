@@ -111,6 +111,10 @@ def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
         "complete",
     ]
     screenshot(page, "remote-phone-chat.png")
+
+    page.goto(pairing.json()["pair_url"])  # the used link again: the pairing kept stands
+    expect(page.locator("#state")).to_have_text("Connected")
+    expect(page.locator("#conversations option")).to_have_count(2)  # "New chat" and ours
     assert_installable(context, page)
     context.close()
     titles = [c["title"] for c in app.get("api/conversations")["conversations"]]

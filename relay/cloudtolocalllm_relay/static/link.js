@@ -12,13 +12,15 @@ export class TunnelLink {
   /**
    * desktopId, desktopStatic (bytes), staticKey (a CryptoKeyPair), pairing ({id, secret,
    * name} while pairing, else null); callbacks onState(state, detail), onFrame(frame),
-   * onReset() when the socket starts afresh (state must be reloaded).
+   * onReset() when the socket starts afresh (state must be reloaded), onPaired() once the
+   * desktop has taken the pairing request.
    */
   constructor(options) {
     Object.assign(this, options);
     this.onFrame = options.onFrame || (() => {});
     this.onState = options.onState || (() => {});
     this.onReset = options.onReset || (() => {});
+    this.onPaired = options.onPaired || (() => {});
     this.lastIndex = -1;
     this.nextId = 1;
     this.pending = new Map();
@@ -100,6 +102,7 @@ export class TunnelLink {
       }
     } else if (frame.type === "pair.pending") {
       this.pairing = null; // used up: the next session is an ordinary one
+      await this.onPaired();
       this.onState("pending", frame.code);
     } else if (frame.type === "pair.approved") {
       this.openSocket();

@@ -54,15 +54,14 @@ function askName() {
 
 async function main() {
   const offer = takeOffer();
-  if (offer) {
+  const saved = await loadPairing();
+  if (offer && !(saved && saved.desktopId === offer.d)) {
     const name = await askName();
     const pairing = { desktopId: offer.d, desktopStatic: offer.k, staticKey: await newStaticKey() };
-    await savePairing(pairing);
-    connect(pairing, { id: offer.p, secret: unb64url(offer.s), name });
-    return;
-  }
-  const saved = await loadPairing();
-  if (saved) {
+    // Kept once the desktop has taken the request: a refused link leaves any old pairing be.
+    const onPaired = () => savePairing(pairing);
+    connect(pairing, { id: offer.p, secret: unb64url(offer.s), name }, onPaired);
+  } else if (saved) {
     connect(saved, null);
   } else {
     show("welcome-view");
@@ -70,8 +69,9 @@ async function main() {
   }
 }
 
-function connect(saved, pairing) {
+function connect(saved, pairing, onPaired = null) {
   chat.link = new TunnelLink({
+    onPaired,
     desktopId: saved.desktopId,
     desktopStatic: unb64url(saved.desktopStatic),
     staticKey: saved.staticKey,
