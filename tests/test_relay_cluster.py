@@ -12,6 +12,8 @@ import pytest
 import redis
 
 from tests.relay_process import RawDesktop, RawDevice
+from tests.remote_fixtures import wait_for_state
+from tests.remote_phone import Phone
 from tests.test_relay import closed_code
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -99,3 +101,28 @@ def test_devices_hear_their_desktop_come_and_go_across_relays(relay, redis_url):
     conn = again.recv()["conn"]
     device.send_data("b3Zlcg")
     assert again.recv() == {"type": "data", "conn": conn, "data": "b3Zlcg"}
+
+
+def test_the_app_and_a_phone_on_different_relays(relay, redis_url, runtime, fake_ollama):
+    first, second = relay("--redis", redis_url), relay("--redis", redis_url)
+    runtime.remote.set_relay_url(first.url)
+    wait_for_state(runtime.remote, "online")
+    phone = Phone(runtime.remote.create_pairing()["pair_url"]).connect(second.url)
+    assert phone.pair("Across relays")["type"] == "pair.pending"
+    runtime.remote.approve(runtime.remote.devices()[0]["id"])
+    assert phone.recv() == {"type": "pair.approved"}
+    phone.ws_open()
+    phone.ws_send(
+        {
+            "type": "chat.send",
+            "request_id": "r1",
+            "conversation_id": None,
+            "content": "hello from afar",
+        }
+    )
+    skip = ("status", "conversation.created", "conversation.updated")
+    frames = [phone.ws_recv(skip=skip)]
+    while frames[-1]["type"] not in ("complete", "cancelled", "error"):
+        frames.append(phone.ws_recv(skip=skip))
+    assert frames[-1]["content"] == "".join(fake_ollama.reply_tokens())
+    runtime.remote.set_relay_url(None)
