@@ -15,6 +15,7 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         from backend.launcher.server import ServerThread  # the web edge, imported where it is used
         from backend.web import create_app
+        from backend.web.context import remote_access
 
         self.settings = settings
         self.services: Services = build_services(settings)
@@ -25,7 +26,7 @@ class Runtime:
             self.services.close()
             raise
         self.token: str = self.app.config["TOKEN"]
-        self.remote = self.app.extensions["cloudtolocalllm.remote"]
+        self.remote = remote_access(self.app)
         self._stopped = threading.Event()
         self._stop_lock = threading.Lock()
 

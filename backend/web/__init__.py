@@ -19,7 +19,7 @@ from backend.web.api_models import models_api
 from backend.web.api_remote import remote_api
 from backend.web.api_session import CODES_KEY, session_api
 from backend.web.api_settings import settings_api
-from backend.web.context import install
+from backend.web.context import install, install_remote
 from backend.web.errors import register_error_handlers
 from backend.web.json_body import FastJSONProvider
 from backend.web.remote_dispatch import AppDispatcher
@@ -64,8 +64,11 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     app.register_blueprint(session_api)
     app.register_blueprint(remote_api)
     # Started by the runtime (it opens a connection to the relay); stopped with the app.
-    app.extensions["cloudtolocalllm.remote"] = RemoteAccess(
-        settings.data_dir, AppDispatcher(app, services, sockets), relay_url=settings.relay_url
+    install_remote(
+        app,
+        RemoteAccess(
+            settings.data_dir, AppDispatcher(app, services, sockets), relay_url=settings.relay_url
+        ),
     )
 
     @app.before_request

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from backend.web.bodies import json_object
+from backend.web.context import remote_access as _remote
 
 remote_api = Blueprint("remote_api", __name__, url_prefix="/api/remote")
-
-
-def _remote():
-    return current_app.extensions["cloudtolocalllm.remote"]
 
 
 @remote_api.get("")
