@@ -60,7 +60,9 @@ def test_pair_approve_and_use_the_api(remote_runtime):
     assert created["status"] == 201 and created["body"]["title"] == "From afar"
     listed = phone.http("GET", "/api/conversations", request_id=2)["body"]["conversations"]
     assert [c["title"] for c in listed] == ["From afar"]
-    assert phone.http("GET", "/api/remote/devices", request_id=3)["status"] == 403
+    for n, sneaky in enumerate(["/api/remote/devices", "/api/%72emote/devices", "/api/app/show"]):
+        assert phone.http("GET" if n < 2 else "POST", sneaky, request_id=3 + n)["status"] == 403
+    assert phone.http("GET", "/api//remote/devices", request_id=9)["status"] != 200
 
 
 def test_chat_streams_through_the_channel_and_stops(remote_runtime, fake_ollama):

@@ -15,10 +15,14 @@ from typing import Any
 
 from flask import Flask
 from simple_websocket import ConnectionClosed
+from werkzeug.exceptions import HTTPException
+from werkzeug.test import EnvironBuilder
 
 from backend.web.ws import ClientSocket, SocketRegistry
 
 _CLOSED = object()
+# Remote access itself (pairing, devices) and the desktop's window: for the desktop only.
+DEVICE_FORBIDDEN_BLUEPRINTS = frozenset({"remote_api", "app_api"})
 
 
 class QueueWebSocket:
@@ -55,11 +59,25 @@ class AppDispatcher:
         data = None if body is None else json.dumps(body)
         if data is not None:
             headers["Content-Type"] = "application/json"
+        request = EnvironBuilder(path=path, method=method, headers=headers, data=data)
+        if self._forbidden(request):
+            message = "Remote access and the window are managed on the desktop only"
+            return 403, {"error": {"code": "forbidden", "message": message}}
         with self.app.test_client() as client:
-            response = client.open(path, method=method, headers=headers, data=data)
+            response = client.open(request)
         if response.is_json:
             return response.status_code, response.get_json()
         return response.status_code, response.get_data(as_text=True)
+
+    def _forbidden(self, request: EnvironBuilder) -> bool:
+        """Whether the route the request reaches (as Flask will decode and match its path,
+        escapes and all) belongs to what a device may not call."""
+        adapter = self.app.url_map.bind_to_environ(request.get_environ())
+        try:
+            endpoint, _ = adapter.match()
+        except HTTPException:
+            return False  # no such route: the app answers 404 or 405 itself
+        return endpoint.split(".", 1)[0] in DEVICE_FORBIDDEN_BLUEPRINTS
 
     def open_socket(self, send: Callable[[str], bool]) -> QueueWebSocket:
         ws = QueueWebSocket(send)

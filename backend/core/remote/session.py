@@ -20,9 +20,6 @@ if TYPE_CHECKING:
     from backend.core.remote.service import RemoteAccess
 
 REST_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
-# A device uses the app; it never manages remote access itself (pair more devices, revoke)
-# nor the desktop's window.
-FORBIDDEN_PREFIXES = ("/api/remote", "/api/app/")
 # REST calls a session may have waiting or running at once; more is a flood.
 MAX_REST_IN_FLIGHT = 16
 
@@ -109,9 +106,8 @@ class RemoteSession:
             raise ChannelError("a malformed REST call")
         if not isinstance(path, str) or not path.startswith("/api/"):
             raise ChannelError("a REST call outside the API")
-        if path.startswith(FORBIDDEN_PREFIXES):
-            self.send({"type": "http", "id": request_id, "status": 403, "body": _forbidden()})
-            return
+        # Which API routes a device may not call is decided by the dispatcher, on the route
+        # the path reaches (remote access itself and the desktop's window).
         if self.rest_in_flight >= MAX_REST_IN_FLIGHT:
             raise ChannelError("too many REST calls at once")
         self.access.run_rest(self, request_id, method, path, frame.get("body"))
@@ -119,8 +115,3 @@ class RemoteSession:
 
 def _is_index(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= -1
-
-
-def _forbidden() -> dict[str, Any]:
-    message = "Remote access is managed on the desktop only"
-    return {"error": {"code": "forbidden", "message": message}}
