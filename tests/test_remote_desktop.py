@@ -12,6 +12,7 @@ import requests
 from websockets.exceptions import ConnectionClosed
 
 from backend.core.remote.channel import b64url, unb64url
+from backend.core.remote.devices import DeviceBook
 from tests.remote_fixtures import wait_for_state
 from tests.remote_phone import Phone
 
@@ -60,6 +61,10 @@ def test_pair_approve_and_use_the_api(remote_runtime):
     assert created["status"] == 201 and created["body"]["title"] == "From afar"
     listed = phone.http("GET", "/api/conversations", request_id=2)["body"]["conversations"]
     assert [c["title"] for c in listed] == ["From afar"]
+    folder = rt.settings.data_dir / "remote"
+    assert DeviceBook(folder / "devices.json").list()[0].last_seen is not None  # kept on disk
+    for private in ("keys.json", "devices.json"):
+        assert (folder / private).stat().st_mode & 0o777 == 0o600, private
     for n, sneaky in enumerate(["/api/remote/devices", "/api/%72emote/devices", "/api/app/show"]):
         assert phone.http("GET" if n < 2 else "POST", sneaky, request_id=3 + n)["status"] == 403
     assert phone.http("GET", "/api//remote/devices", request_id=9)["status"] != 200

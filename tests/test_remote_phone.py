@@ -115,9 +115,11 @@ def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
     page.goto(pairing.json()["pair_url"])  # the used link again: the pairing kept stands
     expect(page.locator("#state")).to_have_text("Connected")
     expect(page.locator("#conversations option")).to_have_count(2)  # "New chat" and ours
+    titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
+    assert app.stop() == 0  # the desktop goes away: the phone says so
+    expect(page.locator("#state")).to_have_text("Your desktop is offline or asleep")
     assert_installable(context, page)
     context.close()
-    titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
     secrets = [parse_pair_url(pairing.json()["pair_url"])["s"], app.token]
     words = ["Why is the sky blue", "Again, slowly", "Once more", "Rayleigh", "wavelengths"]
     models = [m["name"] for m in fake_ollama.models]

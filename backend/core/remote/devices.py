@@ -17,10 +17,16 @@ from backend.core.remote.files import read_json, write_private_json
 
 PAIRING_TTL_S = 5 * 60  # the contract allows up to 10 minutes
 MAX_NAME_CHARS = 80
+LAST_SEEN_SAVE_S = 60
 
 
 def _now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _age_s(iso: str) -> float:
+    then = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return (datetime.now(UTC) - then).total_seconds()
 
 
 @dataclass
@@ -88,9 +94,16 @@ class DeviceBook:
             return device
 
     def touch(self, device_id: str) -> None:
+        """Note the device was seen now; kept on disk at most once a minute per device."""
         with self._lock:
-            if device_id in self._devices:
-                self._devices[device_id].last_seen = _now_iso()
+            device = self._devices.get(device_id)
+            if device is None:
+                return
+            now = _now_iso()
+            stale = device.last_seen is None or _age_s(device.last_seen) >= LAST_SEEN_SAVE_S
+            device.last_seen = now
+            if stale:
+                self._save()
 
     def _save(self) -> None:
         rows = [{**asdict(d), "short_code": None} for d in self._devices.values()]
