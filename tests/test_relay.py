@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import sys
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.exceptions import ConnectionClosed
 
+from tests.app_process import REPO, start_until_ready_line
 from tests.relay_process import RawDesktop, RawDevice
 
 
@@ -145,3 +149,23 @@ def test_logs_are_structured_and_hold_no_frame_content(relay):
     events = [json.loads(line)["event"] for line in log.splitlines()]
     assert {"desktop_online", "device_connected", "device_disconnected"} <= set(events)
     assert all(re.fullmatch(r"[a-z_]+", event) for event in events)
+
+
+def test_the_relay_runs_without_the_desktop_or_gui_packages(tmp_path):
+    """Imports of the desktop app, Flask and every GUI toolkit fail; the relay serves anyway."""
+    blocked = ["backend", "flask", "flask_sock", "webview", "PyQt6", "PySide6", "pystray", "PIL"]
+    code = (
+        "import sys, runpy\n"
+        f"for name in {blocked!r}: sys.modules[name] = None\n"
+        "runpy.run_module('cloudtolocalllm_relay', run_name='__main__')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "relay")}
+    proc, line = start_until_ready_line(
+        [sys.executable, "-c", code], env, tmp_path / "relay.log", 20
+    )
+    try:
+        assert json.loads(line)["event"] == "ready", (tmp_path / "relay.log").read_text()
+        assert requests.get(json.loads(line)["url"] + "healthz", timeout=10).status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
