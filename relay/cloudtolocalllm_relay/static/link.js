@@ -52,19 +52,24 @@ export class TunnelLink {
     if (this.ws !== ws) return;
     // Ended by the desktop before any session: it no longer knows this device.
     if (code === CLOSED_BY_DESKTOP && !this.established) this.removed = true;
-    this.established = false;
-    this.cipher = null;
-    for (const { reject } of this.pending.values()) reject(new Error("the link dropped"));
-    this.pending.clear();
+    this.endSession();
     this.onState(this.removed ? "removed" : "reconnecting");
     if (this.removed) return;
     setTimeout(() => this.connect(), this.backoff);
     this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX_MS);
   }
 
+  /** The session is over: its keys go, and calls waiting on it fail. */
+  endSession() {
+    this.established = false;
+    this.cipher = null;
+    for (const { reject } of this.pending.values()) reject(new Error("the link dropped"));
+    this.pending.clear();
+  }
+
   async fromRelay(ws, frame) {
     if (frame.type === "desktop") {
-      this.cipher = null;
+      this.endSession();
       if (frame.state === "online") await this.hello(ws);
       else this.onState("desktop-offline");
     } else if (frame.type === "data" && this.handshake) {
