@@ -17,7 +17,13 @@ from backend.web import create_app
 from tests.app_process import HeadlessApp
 from tests.wsclient import WsClient
 
-PLACEHOLDERS = {"conversation_id": "x", "message_id": "x", "name": "x", "filename": "index.html"}
+PLACEHOLDERS = {
+    "conversation_id": "x",
+    "message_id": "x",
+    "name": "x",
+    "filename": "index.html",
+    "device_id": "x",
+}
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -10,13 +10,13 @@ from typing import Any
 
 
 def remote_dir(data_dir: Path) -> Path:
-    path = data_dir / "remote"
-    path.mkdir(mode=0o700, exist_ok=True)
-    return path
+    """Where remote access keeps its files; made with the first file written there."""
+    return data_dir / "remote"
 
 
 def write_private_json(path: Path, data: Any) -> None:
     """Write JSON readable by the user only (keys and device lists are nobody else's)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         os.chmod(partial, 0o600)  # mkstemp makes it 0600 already; say so where it matters
