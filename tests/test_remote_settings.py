@@ -23,6 +23,9 @@ def test_off_until_a_relay_is_set_then_on_and_off_again(runtime, relay):
     assert (status["relay_url"], status["state"]) == (None, "off")
     refused = call(runtime, "POST", "api/remote/pairings")
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "remote_off"
+    for method, path in (("POST", "nope/approve"), ("DELETE", "nope")):
+        unknown = call(runtime, method, f"api/remote/devices/{path}")
+        assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     bad = call(runtime, "PATCH", "api/remote", json={"relay_url": "ftp://example.org"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_setting"
 

@@ -62,9 +62,13 @@ class DeviceBook:
 
     def get(self, device_id: str) -> Device:
         with self._lock:
-            if device_id not in self._devices:
-                raise NotFound("No such device", code="not_found")
-            return self._devices[device_id]
+            return self._known(device_id)
+
+    def _known(self, device_id: str) -> Device:
+        """The device (the caller holds the lock), or NotFound."""
+        if device_id not in self._devices:
+            raise NotFound("No such device", code="not_found")
+        return self._devices[device_id]
 
     def add_pending(self, name: str, public_key: str, short_code: str) -> Device:
         clean = " ".join(name.split())[:MAX_NAME_CHARS] or "Unnamed device"
@@ -78,18 +82,14 @@ class DeviceBook:
 
     def approve(self, device_id: str) -> Device:
         with self._lock:
-            device = self._devices.get(device_id)
-            if device is None:
-                raise NotFound("No such device", code="not_found")
+            device = self._known(device_id)
             device.state, device.short_code = "approved", None
             self._save()
             return device
 
     def remove(self, device_id: str) -> Device:
         with self._lock:
-            device = self._devices.pop(device_id, None)
-            if device is None:
-                raise NotFound("No such device", code="not_found")
+            device = self._devices.pop(self._known(device_id).id)
             self._save()
             return device
 
