@@ -65,8 +65,14 @@ def test_pair_approve_and_use_the_api(remote_runtime):
     assert DeviceBook(folder / "devices.json").list()[0].last_seen is not None  # kept on disk
     for private in ("keys.json", "devices.json"):
         assert (folder / private).stat().st_mode & 0o777 == 0o600, private
-    for n, sneaky in enumerate(["/api/remote/devices", "/api/%72emote/devices", "/api/app/show"]):
-        assert phone.http("GET" if n < 2 else "POST", sneaky, request_id=3 + n)["status"] == 403
+    sneaky = [
+        "/api/remote/devices",
+        "/api/%72emote/devices",
+        "/api/app/show",
+        "/api/session/exchange",
+    ]
+    for n, path in enumerate(sneaky):
+        assert phone.http("GET" if n < 2 else "POST", path, request_id=3 + n)["status"] == 403
     assert phone.http("GET", "/api//remote/devices", request_id=9)["status"] != 200
 
 

@@ -21,8 +21,9 @@ from werkzeug.test import EnvironBuilder
 from backend.web.ws import ClientSocket, SocketRegistry
 
 _CLOSED = object()
-# Remote access itself (pairing, devices) and the desktop's window: for the desktop only.
-DEVICE_FORBIDDEN_BLUEPRINTS = frozenset({"remote_api", "app_api"})
+# Remote access itself (pairing, devices), the desktop's window, and the launch code's
+# exchange for the token (the token never crosses the channel): for the desktop only.
+DEVICE_FORBIDDEN_BLUEPRINTS = frozenset({"remote_api", "app_api", "session_api"})
 
 
 class QueueWebSocket:
