@@ -40,7 +40,10 @@ def routes() -> list[tuple[str, str]]:
 
 
 ROUTES = routes()
-API_ROUTES = [(m, p) for m, p in ROUTES if p.startswith("/api/")]
+# The one API route without the token: a browser opened by --web trades its single-use launch
+# code for the token there (a wrong code is 401: tests/test_launch_codes.py).
+CODE_EXCHANGE = ("POST", "/api/session/exchange")
+API_ROUTES = [(m, p) for m, p in ROUTES if p.startswith("/api/") and (m, p) != CODE_EXCHANGE]
 WRITES = [(m, p) for m, p in ROUTES if m in STATE_CHANGING]
 ids = [f"{m} {p}" for m, p in ROUTES]
 
@@ -77,6 +80,19 @@ def own_host(app: HeadlessApp) -> str:
 
 def conversation_count(app: HeadlessApp) -> int:
     return len(app.get("api/conversations")["conversations"])
+
+
+def test_the_code_exchange_gives_nothing_without_a_live_code(app):
+    host = {"Host": own_host(app)}
+    for body in ({"code": "guess"}, {"code": app.token}):
+        conn = http.client.HTTPConnection("127.0.0.1", app.port, timeout=10)
+        data = json.dumps(body).encode()
+        conn.request("POST", CODE_EXCHANGE[1], data, {**host, "Content-Type": "application/json"})
+        response = conn.getresponse()
+        answer = json.loads(response.read())
+        conn.close()
+        assert (response.status, answer["error"]["code"]) == (401, "invalid_code")
+        assert "token" not in answer
 
 
 @pytest.mark.parametrize(("method", "path"), API_ROUTES, ids=[f"{m} {p}" for m, p in API_ROUTES])
