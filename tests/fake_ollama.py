@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from tests.raw_chat import RawChat, send_raw_chat
 
@@ -145,8 +145,13 @@ def normalize_name(name: str) -> str:
     return name if ":" in name else f"{name}:latest"
 
 
-class FakeOllama:
-    """An Ollama server on a loopback port; see the module docstring and `reset()`."""
+class LoopbackFake:
+    """A fake server's life: listen on a loopback port, serve in a daemon thread, stop.
+
+    Subclasses name their request `handler` and keep their switches in `reset()`."""
+
+    handler: type
+    name = "fake"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -154,6 +159,54 @@ class FakeOllama:
         self._server: _Server | None = None
         self._lock = threading.Lock()
         self.reset()
+
+    def reset(self) -> None:
+        self.requests: list[dict] = []
+        self.aborted_streams = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        """Listen (again after stop(): on the same port) and serve in a daemon thread."""
+        if self._server is not None:
+            return self
+        server = _Server((self.host, self.port), self.handler)
+        server.fake = self
+        self.port = server.server_address[1]
+        self._server = server
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        thread.name = f"{self.name}-{self.port}"
+        thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every open connection: new connections are refused."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        server.close_connections()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def count_abort(self) -> None:
+        with self._lock:
+            self.aborted_streams += 1
+
+
+class FakeOllama(LoopbackFake):
+    """An Ollama server on a loopback port; see the module docstring and `reset()`."""
+
+    name = "fake-ollama"
 
     def reset(self) -> None:
         """All switches back to their defaults; the records are cleared too."""
@@ -178,55 +231,16 @@ class FakeOllama:
         self.pull_lines: list[dict] | None = None
         self.pull_delay = 0.0
         self.show_delay = 0.0  # seconds before /api/show answers (a hung Ollama)
-        self.requests: list[dict] = []
-        self.aborted_streams = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().reset()
 
     @property
     def chat_requests(self) -> list[dict]:
         return [r["json"] for r in self.requests if r["path"] == "/api/chat"]
 
-    def start(self) -> FakeOllama:
-        """Listen (again after stop(): on the same port) and serve in a daemon thread."""
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self.port), _Handler)
-        server.fake = self
-        self.port = server.server_address[1]
-        self._server = server
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-        thread.name = f"fake-ollama-{self.port}"
-        thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close the listener and every open connection: new connections are refused."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-
-    def __enter__(self) -> FakeOllama:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # Helpers for the handler.
     def record(self, method: str, path: str, body: Any) -> None:
         with self._lock:
             self.requests.append({"method": method, "path": path, "json": body})
-
-    def count_abort(self) -> None:
-        with self._lock:
-            self.aborted_streams += 1
 
     def find_model(self, name: str) -> dict | None:
         wanted = normalize_name(name)
@@ -265,7 +279,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() must not wait for a stream that is still sleeping
     request_queue_size = 128
-    fake: FakeOllama
+    fake: Any  # the LoopbackFake it serves
 
     def __init__(self, address: tuple[str, int], handler: type) -> None:
         self.conns: set[socket.socket] = set()
@@ -623,3 +637,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # already gone
+
+
+FakeOllama.handler = _Handler  # defined after the class, which the handler refers to

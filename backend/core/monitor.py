@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from backend.core.errors import AppError
 from backend.core.events import EventBus
-from backend.core.providers.ollama.types import OllamaError, OllamaUnavailable
+from backend.core.providers.errors import ProviderHTTPError, ProviderUnavailable
+from backend.core.providers.ollama.types import OllamaError
 from backend.core.topics import STATUS
 
 if TYPE_CHECKING:
@@ -230,9 +231,9 @@ class ConnectionMonitor:
         started = self._clock()
         try:
             version = client.version(timeout=timeout)
-        except OllamaUnavailable as exc:
+        except ProviderUnavailable as exc:
             return self._failed(client, reachable=False, message=str(exc))
-        except OllamaError as exc:
+        except ProviderHTTPError as exc:
             return self._failed(client, reachable=True, message=_describe_http_error(exc))
         except AppError as exc:  # e.g. a malformed answer: something is there, but broken
             return self._failed(client, reachable=True, message=str(exc))
@@ -360,5 +361,6 @@ def _worth_publishing(
     return abs(new - old) > max(config.latency_change_ratio * old, config.latency_change_min_ms)
 
 
-def _describe_http_error(exc: OllamaError) -> str:
-    return f"Ollama answered HTTP {exc.status}: {exc}"
+def _describe_http_error(exc: ProviderHTTPError) -> str:
+    server = "Ollama" if isinstance(exc, OllamaError) else "The server"
+    return f"{server} answered HTTP {exc.status}: {exc}"

@@ -165,7 +165,7 @@ class ReplyRunner:
         if failure is None and done is not None:
             stats = {**done.stats(), **(thought or {})}
             writer.store_final(status="complete", stats=stats)
-            log.info("reply %s complete: %d tokens", reply.message_id, done.eval_count)
+            log.info("reply %s complete: %s tokens", reply.message_id, done.eval_count)
             return {
                 "type": "complete",
                 "message_id": reply.message_id,

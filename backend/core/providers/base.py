@@ -4,7 +4,7 @@ The chat service, the model catalogue and the connection monitor talk to a `Prov
 never to a concrete client. Ollama's client (`ollama/`) is the first implementation; an
 OpenAI-compatible one is the next. A provider streams a reply as the typed events below,
 one network read at a time, and raises the typed errors of `backend.core.errors`'s
-`AppError` family (`OllamaUnavailable` and friends until a provider-neutral set exists).
+`AppError` family: the provider-neutral ones of `errors.py` or subclasses of them.
 """
 
 from __future__ import annotations
@@ -30,28 +30,35 @@ class ThinkingDelta:
 
 @dataclass(frozen=True, slots=True)
 class ChatDone:
-    """The final line of a chat stream, with Ollama's metrics (durations in ns)."""
+    """The end of a chat stream, with its metrics (durations in ns). Ollama reports them
+    all; other servers report some, and a metric a server does not report is None."""
 
     done_reason: str
-    eval_count: int = 0
-    prompt_eval_count: int = 0
-    total_duration: int = 0
-    load_duration: int = 0
-    prompt_eval_duration: int = 0
-    eval_duration: int = 0
+    eval_count: int | None = 0
+    prompt_eval_count: int | None = 0
+    total_duration: int | None = 0
+    load_duration: int | None = 0
+    prompt_eval_duration: int | None = 0
+    eval_duration: int | None = 0
 
     def stats(self) -> dict[str, Any]:
         """The contract's `stats` object: counts, durations in ms, tokens per second."""
-        tps = self.eval_count / (self.eval_duration / 1e9) if self.eval_duration else None
+        tps = None
+        if self.eval_count is not None and self.eval_duration:
+            tps = round(self.eval_count / (self.eval_duration / 1e9), 2)
         return {
             "eval_count": self.eval_count,
             "prompt_eval_count": self.prompt_eval_count,
-            "total_duration_ms": round(self.total_duration / 1e6, 3),
-            "load_duration_ms": round(self.load_duration / 1e6, 3),
-            "prompt_eval_duration_ms": round(self.prompt_eval_duration / 1e6, 3),
-            "eval_duration_ms": round(self.eval_duration / 1e6, 3),
-            "tokens_per_second": round(tps, 2) if tps is not None else None,
+            "total_duration_ms": _ms(self.total_duration),
+            "load_duration_ms": _ms(self.load_duration),
+            "prompt_eval_duration_ms": _ms(self.prompt_eval_duration),
+            "eval_duration_ms": _ms(self.eval_duration),
+            "tokens_per_second": tps,
         }
+
+
+def _ms(nanoseconds: int | None) -> float | None:
+    return None if nanoseconds is None else round(nanoseconds / 1e6, 3)
 
 
 ChatEvent = ContentDelta | ThinkingDelta | ChatDone

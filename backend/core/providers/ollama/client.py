@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from backend.core.providers.abort import StreamAbort, sockets_to
+from backend.core.providers.abort import StreamAbort
 from backend.core.providers.base import Model
 from backend.core.providers.ollama.events import chat_batches, pull_events, wrong_type
 from backend.core.providers.ollama.lines import line_batches, split_lines
@@ -18,40 +17,30 @@ from backend.core.providers.ollama.types import (
     OllamaStreamError,
     OllamaUnavailable,
 )
+from backend.core.providers.transport import HTTPClient, response_text
 
 if TYPE_CHECKING:
     import requests
 
-# requests and urllib3 (~60 ms to import) load with the first request, in `providers/http.py`:
-# the app is ready to serve before it has talked to Ollama. Their exceptions are imported
-# where they are caught, which is after a request has loaded them.
-_CHUNK = 65536  # bytes per read: urllib3 still hands over each HTTP chunk as it arrives
 
-
-class OllamaClient:
+class OllamaClient(HTTPClient):
     """Ollama's HTTP API, with failures raised as the typed errors of `types.py`."""
 
     kind = "ollama"
-
-    def __init__(
-        self, base_url: str, *, connect_timeout: float = 3.0, read_timeout: float = 600.0
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.connect_timeout = connect_timeout
-        # The longest silence allowed, so never shorter than a cold model load.
-        self.read_timeout = read_timeout
-        self._http: requests.Session | None = None  # made by the first request
-        self._http_lock = threading.Lock()
+    server = "Ollama"
+    unavailable = OllamaUnavailable
+    protocol_error = OllamaProtocolError
 
     def version(self, timeout: float | None = None) -> str:
-        return str(self._get_json("GET", "/api/version", timeout=timeout).get("version", ""))
+        body = self._get_json("GET", self._url("/api/version"), timeout=timeout)
+        return str(body.get("version", ""))
 
     def list_models(self, timeout: float | None = None) -> list[Model]:
-        body = self._get_json("GET", "/api/tags", timeout=timeout)
+        body = self._get_json("GET", self._url("/api/tags"), timeout=timeout)
         return [_model(entry) for entry in body.get("models") or []]
 
     def show(self, model: str, timeout: float | None = None) -> dict:
-        return self._get_json("POST", "/api/show", {"model": model}, timeout=timeout)
+        return self._get_json("POST", self._url("/api/show"), {"model": model}, timeout=timeout)
 
     def context_window(self, model: str, timeout: float | None = None) -> int | None:
         return context_length(self.show(model, timeout=timeout))
@@ -59,7 +48,7 @@ class OllamaClient:
     def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
         """A whole reply at once (`stream: false`): the message's content."""
         payload = _chat_payload(model, messages, options, None, stream=False)
-        body = self._get_json("POST", "/api/chat", payload)
+        body = self._get_json("POST", self._url("/api/chat"), payload)
         if "error" in body:
             raise OllamaStreamError(str(body["error"]))
         message = body.get("message")
@@ -87,77 +76,14 @@ class OllamaClient:
         return PullStream(pull_events(lines, abort), abort)
 
     def delete(self, name: str) -> None:
-        self._request("DELETE", "/api/delete", {"model": name}).close()
-
-    def close(self) -> None:
-        with self._http_lock:
-            session, self._http = self._http, None
-        if session is not None:
-            session.close()
+        self._request("DELETE", self._url("/api/delete"), {"model": name}).close()
 
     # Plumbing.
-    @property
-    def _session(self) -> requests.Session:
-        """One Session per client: its urllib3 pool is thread-safe and keeps connections
-        alive between calls; Ollama sets no cookies, the Session's only shared state."""
-        session = self._http
-        if session is None:
-            from backend.core.providers.http import new_session
+    def _url(self, path: str) -> str:
+        return self.base_url + path
 
-            with self._http_lock:
-                if self._http is None:
-                    self._http = new_session()
-                session = self._http
-        return session
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        payload: Any = None,
-        *,
-        timeout: float | None = None,
-        **kw: Any,
-    ) -> requests.Response:
-        """One request; connection failures and HTTP errors become typed errors."""
-        import requests
-
-        limits = (timeout, timeout) if timeout else (self.connect_timeout, self.read_timeout)
-        url = self.base_url + path
-        try:
-            response = self._session.request(method, url, json=payload, timeout=limits, **kw)
-        except requests.RequestException as exc:
-            raise self._unavailable(exc, limits) from exc
-        if response.status_code >= 400:
-            raise _http_error(response)
-        return response
-
-    def _get_json(self, method: str, path: str, payload: Any = None, **kw: Any) -> dict:
-        import requests
-
-        response = self._request(method, path, payload, **kw)
-        try:
-            body = response.json()
-        except requests.RequestException as exc:
-            raise self._unavailable(exc, (self.connect_timeout, self.read_timeout)) from exc
-        except ValueError as exc:
-            raise OllamaProtocolError(f"Ollama sent a body that is not JSON for {path}") from exc
-        if not isinstance(body, dict):
-            raise OllamaProtocolError(f"Ollama sent an unexpected body for {path}")
-        return body
-
-    def _unavailable(self, exc: Exception, limits: tuple) -> OllamaUnavailable:
-        import requests
-        from urllib3.exceptions import NewConnectionError, ReadTimeoutError
-
-        url, cause = self.base_url, _cause(exc)
-        if isinstance(exc, requests.ConnectTimeout):
-            return OllamaUnavailable(f"Ollama at {url} did not answer within {limits[0]:g} s")
-        if isinstance(exc, requests.ReadTimeout) or isinstance(cause, ReadTimeoutError):
-            return OllamaUnavailable(f"Ollama at {url} sent nothing for {limits[1]:g} s")
-        if isinstance(cause, NewConnectionError):  # refused, unreachable, unknown host
-            return OllamaUnavailable(f"Ollama isn't running at {url}")
-        return OllamaUnavailable(f"The connection to Ollama at {url} was lost")
+    def _http_error(self, response: requests.Response) -> OllamaError:
+        return _http_error(response)
 
     def _stream_lines(
         self,
@@ -166,31 +92,8 @@ class OllamaClient:
         abort: StreamAbort,
         split: Callable[[Iterator[bytes]], Iterator[Any]] = split_lines,
     ) -> Iterator[Any]:
-        """The NDJSON lines of a streamed answer (as `split` groups them), opened lazily on
-        the first next()."""
-        import requests
-
-        if abort.aborted:
-            return
-        try:
-            # "Connection: close": the socket stays ours alone, so a late abort() can never
-            # shut down a pooled connection that another request has picked up.
-            with sockets_to(abort):
-                response = self._request(
-                    "POST", path, payload, stream=True, headers={"Connection": "close"}
-                )
-        except OllamaUnavailable:
-            if abort.aborted:
-                return
-            raise
-        try:
-            yield from split(response.iter_content(_CHUNK))
-        except requests.RequestException as exc:
-            if not abort.aborted:
-                raise self._unavailable(exc, (self.connect_timeout, self.read_timeout)) from exc
-        finally:
-            abort.detach()
-            response.close()
+        """The NDJSON lines of a streamed answer (as `split` groups them), opened lazily."""
+        return self._stream(self._url(path), payload, abort, split)
 
 
 def context_length(show: dict[str, Any]) -> int | None:
@@ -228,23 +131,10 @@ def _model(entry: dict) -> Model:
 
 def _http_error(response: requests.Response) -> OllamaError:
     """Ollama's `{"error": msg}` body (or the raw text) with the HTTP status."""
-    import requests
-
-    try:
-        text = response.text
-    except requests.RequestException:
-        text = ""
-    finally:
-        response.close()
+    text = response_text(response)
     try:
         message = json.loads(text).get("error")
     except (ValueError, AttributeError):
         message = None
     message = message or text.strip()[:200] or f"HTTP {response.status_code}"
     return OllamaError(str(message), status=response.status_code)
-
-
-def _cause(exc: Exception) -> object:
-    """The urllib3 error inside a requests error (MaxRetryError keeps it in `reason`)."""
-    inner = exc.args[0] if exc.args else exc
-    return getattr(inner, "reason", None) or inner

@@ -5,81 +5,14 @@ The lines are split in `lines.py` and parsed into typed events in `events.py`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Self
+from typing import Any
 
-from backend.core.providers.abort import StreamAbort
-from backend.core.providers.base import ChatEvent
+from backend.core.providers.streams import ChatStream, Stream
 
-
-class _Stream:
-    """An iterator over one streamed request; the request is made on the first next()."""
-
-    def __init__(self, events: Iterator[Any], abort: StreamAbort) -> None:
-        # The generator holds `abort`, not `self`: dropping the stream frees it at once,
-        # and freeing it closes the HTTP response (Ollama then stops generating).
-        self._events = events
-        self._abort = abort
-
-    def __iter__(self) -> Self:
-        return self
-
-    def __next__(self) -> Any:
-        return next(self._events)
-
-    @property
-    def aborted(self) -> bool:
-        return self._abort.aborted
-
-    def close(self) -> None:
-        """Close the HTTP response; from another thread this falls back to abort()."""
-        try:
-            self._events.close()
-        except ValueError:  # "generator already executing": another thread is reading
-            self.abort()
-
-    def abort(self) -> None:
-        """From any thread: shut the socket down so a blocked read returns at once; the
-        reading thread then sees the stream simply end, and closes the response."""
-        self._abort.abort()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+__all__ = ["ChatStream", "PullStream"]  # the chat stream is every provider's
 
 
-class ChatStream(_Stream):
-    """ChatEvents, one per NDJSON line. A line with no text (a tool call) yields nothing.
-
-    `batches()` hands out the same events one network read at a time: a fast stream brings
-    dozens of lines per read, and a consumer with a cost per call (a lock, a clock, a
-    store check) then pays it once per read instead of once per token.
-    """
-
-    def __init__(self, batches: Iterator[list[ChatEvent]], abort: StreamAbort) -> None:
-        super().__init__(batches, abort)
-        self._ready: list[ChatEvent] = []  # the current read's events not yet returned, reversed
-
-    def __next__(self) -> ChatEvent:
-        while not self._ready:
-            self._ready = next(self._events)[::-1]
-        return self._ready.pop()
-
-    def batches(self) -> Iterator[list[ChatEvent]]:
-        """Lists of events, one per network read, in order; never an empty list."""
-        if self._ready:
-            ready, self._ready = self._ready[::-1], []
-            yield ready
-        yield from self._events
-
-    def close(self) -> None:
-        self._ready = []
-        super().close()
-
-
-class PullStream(_Stream):
+class PullStream(Stream):
     """Progress dicts `{status, digest?, total?, completed?}`, one per NDJSON line."""
 
     def __next__(self) -> dict[str, Any]:

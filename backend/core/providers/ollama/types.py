@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-from backend.core.errors import AppError
+from backend.core.providers.errors import (
+    ProviderHTTPError,
+    ProviderProtocolError,
+    ProviderStreamError,
+    ProviderUnavailable,
+)
 
 
-class OllamaUnavailable(AppError):
+class OllamaUnavailable(ProviderUnavailable):
     """Ollama could not be reached: refused, unreachable, timed out, or the socket died."""
 
     code = "ollama_unavailable"
     http_status = 503
 
 
-class OllamaError(AppError):
+class OllamaError(ProviderHTTPError):
     """Ollama answered with an HTTP error and its `{"error": …}` body."""
 
     code = "ollama_error"
-    http_status = 502
 
     def __init__(self, message: str, *, status: int, code: str | None = None) -> None:
-        super().__init__(message, code=code or _code_for_status(status, message))
-        self.status = status
+        super().__init__(message, status=status, code=code or _code_for_status(status, message))
 
 
-class OllamaStreamError(AppError):
+class OllamaStreamError(ProviderStreamError):
     """Ollama reported an error inside a stream that had started (`{"error": …}` line)."""
 
     code = "ollama_stream_error"
     http_status = 502
 
 
-class OllamaProtocolError(AppError):
+class OllamaProtocolError(ProviderProtocolError):
     """The stream broke Ollama's protocol: a malformed line, or it ended without `done`."""
 
     code = "ollama_protocol_error"

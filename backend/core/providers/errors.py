@@ -1,0 +1,41 @@
+"""The provider-neutral errors: every provider raises these (or subclasses of them).
+
+The monitor tells "unreachable" from "answered but broken" by these classes, so a new
+provider works with it without the monitor knowing its name.
+"""
+
+from __future__ import annotations
+
+from backend.core.errors import AppError
+
+
+class ProviderUnavailable(AppError):
+    """The server could not be reached: refused, unreachable, timed out, or the socket died."""
+
+    code = "endpoint_unavailable"
+    http_status = 503
+
+
+class ProviderHTTPError(AppError):
+    """The server answered with an HTTP error status."""
+
+    code = "endpoint_error"
+    http_status = 502
+
+    def __init__(self, message: str, *, status: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+
+
+class ProviderStreamError(AppError):
+    """The server reported an error inside a stream that had started."""
+
+    code = "endpoint_stream_error"
+    http_status = 502
+
+
+class ProviderProtocolError(AppError):
+    """The answer broke the server's protocol: a malformed event, or an early end."""
+
+    code = "endpoint_protocol_error"
+    http_status = 502
