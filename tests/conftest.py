@@ -22,6 +22,8 @@ def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
         monkeypatch.setenv(name, str(path))
     data_dir = home / "appdata"
     monkeypatch.setenv("CLOUDTOLOCALLLM_DATA_DIR", str(data_dir))
+    # Nor the user's keyring: endpoint keys then go to the 0600 file in the data dir.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.delenv("OLLAMA_HOST", raising=False)
     return data_dir
 

@@ -1,4 +1,5 @@
-"""Watches the Ollama connection: heartbeats while up, backoff with full jitter while down.
+"""Watches a model server's connection (Ollama's, or an added endpoint's): heartbeats
+while up, backoff with full jitter while down.
 
 States (the contract's STATUS.state):
 - `connecting`: just started, or the endpoint just changed; no answer yet.
@@ -27,16 +28,15 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backend.core.errors import AppError
-from backend.core.events import EventBus
 from backend.core.providers.errors import ProviderHTTPError, ProviderUnavailable
 from backend.core.providers.ollama.types import OllamaError
 from backend.core.topics import STATUS
 
 if TYPE_CHECKING:
-    from backend.core.providers.ollama.client import OllamaClient
+    from backend.core.providers.base import Provider
 
 log = logging.getLogger("cloudtolocalllm.monitor")
 
@@ -111,20 +111,28 @@ def _fresh_status(endpoint: str) -> dict[str, Any]:
     }
 
 
+class Publisher(Protocol):
+    """Where the monitor sends its `status` events (the app's EventBus, or a wrapper)."""
+
+    def publish(self, topic: str, payload: dict[str, Any]) -> None: ...
+
+
 class ConnectionMonitor:
-    """One per app: owns the STATUS of the Ollama connection and publishes its changes."""
+    """One per endpoint: owns the STATUS of its connection and publishes its changes."""
 
     def __init__(
         self,
-        client: OllamaClient,
-        bus: EventBus,
+        client: Provider,
+        bus: Publisher,
         config: MonitorConfig | None = None,
         *,
+        label: str = "Ollama",
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = _random.random,
     ) -> None:
         self._client = client
         self._bus = bus
+        self._label = label  # how log lines name the server
         self._config = config or MonitorConfig.local()
         self._clock = clock
         self._random = random
@@ -183,7 +191,7 @@ class ConnectionMonitor:
         with self._check_lock:
             return self._check_once()
 
-    def set_client(self, client: OllamaClient) -> None:
+    def set_client(self, client: Provider) -> None:
         """Switch to another Ollama: state `connecting`, then a check at once."""
         with self._cond:
             old = self._status
@@ -191,7 +199,7 @@ class ConnectionMonitor:
             self._ever_connected = False
             self._beats_since_models = 0
             self._status = _fresh_status(client.base_url)
-            log.info("Ollama endpoint %s -> %s", old["endpoint"], client.base_url)
+            log.info("%s endpoint %s -> %s", self._label, old["endpoint"], client.base_url)
             self._publish_if_changed_locked()
             self._check_requested = True
             self._cond.notify_all()
@@ -246,7 +254,7 @@ class ConnectionMonitor:
         count = self._model_count(client) if want_models else None
         return self._succeeded(client, version, latency_ms, count, want_models)
 
-    def _model_count(self, client: OllamaClient) -> int | None:
+    def _model_count(self, client: Provider) -> int | None:
         try:
             return len(client.list_models(timeout=self._config.heartbeat_timeout_s))
         except AppError as exc:
@@ -257,7 +265,7 @@ class ConnectionMonitor:
 
     def _succeeded(
         self,
-        client: OllamaClient,
+        client: Provider,
         version: str,
         latency_ms: float,
         count: int | None,
@@ -285,7 +293,7 @@ class ConnectionMonitor:
             self._reschedule_locked(self._config.heartbeat_s)
             return dict(self._status)
 
-    def _failed(self, client: OllamaClient, *, reachable: bool, message: str) -> dict[str, Any]:
+    def _failed(self, client: Provider, *, reachable: bool, message: str) -> dict[str, Any]:
         with self._cond:
             if client is not self._client:
                 return dict(self._status)
@@ -319,9 +327,10 @@ class ConnectionMonitor:
         self._status = {**self._status, **fields}
         new_state = self._status["state"]
         if new_state != old_state:
-            detail = self._status["error"] or f"Ollama {self._status['version']}"
+            detail = self._status["error"] or f"{self._label} {self._status['version']}"
             log.info(
-                "Ollama at %s: %s -> %s (%s)",
+                "%s at %s: %s -> %s (%s)",
+                self._label,
                 self._status["endpoint"],
                 old_state,
                 new_state,

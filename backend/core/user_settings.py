@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from backend.core.errors import AppError, BadRequest
+from backend.core.private_file import set_aside, write_private
 from backend.core.settings import SettingsError, parse_ollama_host
 
 log = logging.getLogger("cloudtolocalllm.settings")
@@ -207,28 +206,16 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def _set_aside(path: Path, reason: Exception) -> dict[str, Any]:
-    bad = path.with_name(path.name + ".bad")
-    try:
-        os.replace(path, bad)
-    except OSError as exc:
-        log.warning("%s is corrupt (%s) and could not be renamed: %s", path, reason, exc)
-    else:
-        log.warning("%s is corrupt (%s); moved it to %s and using defaults", path, reason, bad)
+    set_aside(path, reason, log, "using defaults")
     return dict(DEFAULTS)
 
 
 def save(path: Path, settings: dict[str, Any]) -> None:
-    """Write the file whole or not at all: a temp file beside it, fsynced, then renamed."""
+    """Write the file whole or not at all (see `private_file`)."""
     body = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    fd, temp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(body)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
+        write_private(path, body)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         log.error("cannot save settings to %s: %s", path, exc)
         # The client is told why, never where: no path leaves the machine's logs.
         reason = exc.strerror or type(exc).__name__
