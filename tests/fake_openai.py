@@ -55,6 +55,7 @@ class FakeOpenAI(LoopbackFake):
         self.props_n_ctx: int | None = None  # llama.cpp's /props
         self.omit_done = False  # no `data: [DONE]` (the finish and usage still come)
         self.token_delay = 0.0
+        self.batch = 1  # events per HTTP chunk (a fast server's reads hold many)
         self.first_token_delay = 0.0
         self.error_after: int | None = None  # a `{"error": ...}` event after N tokens
         self.cut_after: int | None = None  # the socket cut after N tokens
@@ -145,18 +146,25 @@ def _stream(h: _Handler, reply: _Reply) -> None:
         return None
     if reply.fake.first_token_delay and not wait_or_gone(h.connection, fake.first_token_delay):
         return h.aborted()
-    for sent, delta in enumerate(reply.token_deltas()):
+    # Encoded before the first is sent, so that a fast reader measures itself, not the fake.
+    encoded = [_event(fake, reply.chunk(delta)) for delta in reply.token_deltas()]
+    pending: list[bytes] = []  # events not written yet: `batch` go in one HTTP chunk
+    for sent, event in enumerate(encoded):
         if fake.error_after is not None and sent >= fake.error_after:
             body = {"error": {"message": STREAM_ERROR, "type": "server_error", "code": 500}}
-            h.write(_event(fake, body))
+            h.write(b"".join(pending) + _event(fake, body))
             return h.cut([])  # nothing more, then no terminating chunk
         if fake.cut_after is not None and sent >= fake.cut_after:
-            return h.cut([])  # nothing more, then no terminating chunk
+            h.write(b"".join(pending))
+            return h.cut([])
         if fake.token_delay and sent and not wait_or_gone(h.connection, fake.token_delay):
             return h.aborted()
-        if not h.write(_event(fake, reply.chunk(delta))):
-            return None
-    ending = b"".join(_event(fake, obj) for obj in reply.ending())
+        pending.append(event)
+        if len(pending) >= fake.batch:
+            if not h.write(b"".join(pending)):
+                return None
+            pending.clear()
+    ending = b"".join(pending + [_event(fake, obj) for obj in reply.ending()])
     if not fake.omit_done:
         ending += _event(fake, "[DONE]")
     h.write(ending, last=True)

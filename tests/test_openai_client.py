@@ -136,9 +136,11 @@ def test_quirks_do_not_change_the_reply(quirk: str, fake: FakeOpenAI, client: Op
 
 
 def test_batches_follow_the_reads(fake: FakeOpenAI, client: OpenAIClient) -> None:
+    fake.batch = 8  # events per HTTP chunk, so per read
     with client.chat_stream("llama3.2", ASK) as stream:
         batches = list(stream.batches())
     assert all(batches) and isinstance(batches[-1][-1], ChatDone)
+    assert len(batches) <= 4  # 22 tokens in 8s, the last read with the ending
     flat = [e for batch in batches for e in batch]
     assert texts(flat, ContentDelta) == DEFAULT_TOKENS
 

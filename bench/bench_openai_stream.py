@@ -1,0 +1,180 @@
+"""The OpenAI-compatible path: the fake OpenAI server's SSE read directly (the limit)
+against the same tokens through the app's OpenAIClient, and through the app to a
+WebSocket client (an endpoint added over REST, `chat.send` with its `endpoint_id`).
+
+    python bench/bench_openai_stream.py          # 20,000 tokens, 7 runs of each reader
+    python bench/bench_openai_stream.py --quick  # 5,000 tokens, 3 runs
+
+The fake runs in this process and sends 64 events per HTTP chunk, encoded before the
+first is sent; the app runs as `python -m backend --headless`; each reader runs in a
+process of its own. Tokens/s counts from the first token's arrival to the last's, so the
+fixed cost of a send (storing the user's message, the fake encoding its reply) is left out.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import HeadlessApp, median, parser, print_machine, run_json, save_json, spread, table
+from _common import verdict as judge
+from _ws import RawWebSocket
+
+from tests.fake_openai import FakeOpenAI
+
+MODEL = "llama3.2"
+READERS = {
+    "sse": "A: SSE read directly (http.client + orjson)",
+    "client": "A′: the app's OpenAIClient alone",
+    "ws": "B: through the app to a WebSocket client",
+}
+
+# -- readers (each in its own process: `bench_openai_stream.py --reader KIND TARGET N`) ---
+
+
+def read_sse(url: str, tokens: int) -> dict[str, Any]:
+    """The limit: POST /v1/chat/completions and parse each event as it arrives."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    import orjson
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port)
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "b"}],
+                       "stream": True, "stream_options": {"include_usage": True}})  # fmt: skip
+    arrivals: list[int] = []
+    conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    pending, done = b"", False
+    while not done and (data := response.read1(65536)):
+        now = time.time_ns()
+        events = (pending + data).split(b"\n\n")
+        pending = events.pop()
+        for event in events:
+            payload = event[6:]  # "data: "
+            if payload == b"[DONE]":
+                done = True
+                break
+            for choice in orjson.loads(payload)["choices"]:
+                if choice["delta"].get("content"):
+                    arrivals.append(now)
+    return {"arrivals": arrivals}
+
+
+def read_client(url: str, tokens: int) -> dict[str, Any]:
+    """The app's OpenAI client without the app: its share of the cost."""
+    from backend.core.providers.base import ContentDelta
+    from backend.core.providers.openai import OpenAIClient
+
+    client = OpenAIClient(url)
+    client.version()  # connect once, as the endpoint's monitor has long done
+    arrivals: list[int] = []
+    with client.chat_stream(MODEL, [{"role": "user", "content": "b"}]) as stream:
+        for batch in stream.batches():
+            now = time.time_ns()
+            arrivals += [now for e in batch if type(e) is ContentDelta]
+    return {"arrivals": arrivals}
+
+
+def read_ws(target: str, tokens: int) -> dict[str, Any]:
+    """A WebSocket client of the app: chat.send to the endpoint; times each token."""
+    ws_url, endpoint_id = target.rsplit("#", 1)
+    ws = RawWebSocket(ws_url)
+    while ws.recv()["type"] != "status":
+        pass
+    ws.send({"type": "chat.send", "request_id": "bench", "conversation_id": None,
+             "content": "b", "model": MODEL, "endpoint_id": endpoint_id})  # fmt: skip
+    arrivals: list[int] = []
+    texts: list[str] = []
+    while True:
+        frame = json.loads(ws.recv_text())
+        now = time.time_ns()
+        if frame["type"] == "chunk":
+            texts.append(frame["delta"])
+            arrivals += [now] * frame["delta"].count("tok")
+        elif frame["type"] in ("complete", "cancelled", "error"):
+            break
+    ws.close()
+    ok = frame["type"] == "complete" and frame["content"] == "".join(texts)
+    return {"arrivals": arrivals, "problems": [] if ok else [f"ended {frame['type']}"]}
+
+
+# -- the bench process ---------------------------------------------------------------
+
+
+def add_endpoint(app: HeadlessApp, url: str) -> str:
+    fields = {"name": "bench", "kind": "openai", "base_url": url}
+    answer = app.request("POST", "/api/endpoints", json=fields)
+    answer.raise_for_status()
+    return answer.json()["id"]
+
+
+def run_reader(kind: str, target: str, tokens: int) -> dict[str, Any]:
+    script = str(Path(__file__).resolve())
+    result = run_json([sys.executable, script, "--reader", kind, target, str(tokens)])
+    arrivals = result["arrivals"]
+    if len(arrivals) != tokens:
+        result.setdefault("problems", []).append(f"{tokens - len(arrivals)} tokens lost")
+    flowing = (arrivals[-1] - arrivals[0]) / 1e9 if len(arrivals) > 1 else float("nan")
+    return {"tokens_per_s": (len(arrivals) - 1) / flowing, "problems": result.get("problems")}
+
+
+def measure(tokens: int, repeat: int) -> dict[str, list[dict[str, Any]]]:
+    fake = FakeOpenAI().start()
+    fake.tokens, fake.batch = [f"tok{i} " for i in range(tokens)], 64
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-openai-"))
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in READERS}
+    try:
+        with HeadlessApp(fake.url, data_dir) as app:
+            endpoint_id = add_endpoint(app, fake.url + "/v1")
+            targets = {"sse": fake.url, "client": fake.url, "ws": f"{app.ws_url}#{endpoint_id}"}
+            for i in range(repeat):
+                for kind in READERS:
+                    run = run_reader(kind, targets[kind], tokens)
+                    runs[kind].append(run)
+                    print(f"  run {i + 1}/{repeat} {kind:6s} {run['tokens_per_s']:10,.0f} tok/s")
+    finally:
+        fake.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return runs
+
+
+def report(runs: dict[str, list[dict[str, Any]]], tokens: int) -> None:
+    rate = {kind: [r["tokens_per_s"] for r in done] for kind, done in runs.items()}
+    rows = [[label, f"{median(rate[k]):,.0f}", spread(rate[k])] for k, label in READERS.items()]
+    title = f"{tokens:,} tokens, tokens/s while they flow"
+    print(table(title, ["reader", "median", "range"], rows))
+    # Each run's readers ran back to back, so their ratio is fair even on a noisy machine.
+    pairs = {k: zip(rate["sse"], rate[k], strict=True) for k in ("client", "ws")}
+    ratios = {k: median([b / a for a, b in pairs[k]]) for k in pairs}
+    rows = [
+        ["B/A: through the app to a WebSocket client", f"{ratios['ws']:.3f}", "≥ 0.5",
+         judge(ratios["ws"], 0.5, higher_is_better=True)],
+        ["A′/A: the OpenAI client alone", f"{ratios['client']:.3f}", "", ""],
+    ]  # fmt: skip
+    print(table("Against the bare SSE reader", ["figure", "measured", "target", "verdict"], rows))
+    problems = [p for done in runs.values() for r in done for p in r["problems"] or []]
+    print("every token delivered, final content = the deltas:", "yes" if not problems else problems)
+
+
+def main() -> None:
+    if len(sys.argv) == 5 and sys.argv[1] == "--reader":
+        readers = {"sse": read_sse, "client": read_client, "ws": read_ws}
+        print(json.dumps(readers[sys.argv[2]](sys.argv[3], int(sys.argv[4]))))
+        return
+    args = parser(__doc__.split("\n\n")[0]).parse_args()
+    print_machine()
+    tokens, repeat = (5_000, 3) if args.quick else (20_000, 7)
+    runs = measure(tokens, repeat)
+    report(runs, tokens)
+    save_json(args.json, {"tokens": tokens, "runs": runs})
+
+
+if __name__ == "__main__":
+    main()
