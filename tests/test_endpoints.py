@@ -13,11 +13,11 @@ from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
 from backend.core.endpoints import ApiKeys, EndpointService, EndpointStore, os_keyring
-from backend.core.endpoints.service import STATUS_TOPIC
 from backend.core.errors import BadRequest, NotFound
 from backend.core.events import EventBus
 from backend.core.monitor import MonitorConfig
 from backend.core.providers.openai import OpenAIClient
+from backend.core.topics import ENDPOINT_STATUS
 from tests.fake_openai import FakeOpenAI
 from tests.test_ollama_client import eventually
 
@@ -142,7 +142,7 @@ def make_service(data_dir: Path, bus: EventBus, **extra) -> EndpointService:
 def endpoints(data_dir: Path) -> Iterator[tuple[EndpointService, EventBus, list]]:
     data_dir.mkdir(parents=True, exist_ok=True)
     bus, published = EventBus(), []
-    bus.subscribe(lambda event: published.append(event), topics=[STATUS_TOPIC])
+    bus.subscribe(lambda event: published.append(event), topics=[ENDPOINT_STATUS])
     clients: dict = {}
     service = make_service(data_dir, bus, on_client=clients.__setitem__)
     service.clients = clients  # type: ignore[attr-defined]

@@ -246,3 +246,24 @@ def test_linear_conversations_become_a_single_branch(tmp_path: Path) -> None:
         assert (conversation["options"], conversation["think"]) == ({}, None)
         assert store.get_conversation("empty")["active_leaf_id"] is None
         assert store.add_message("c", "user", "after the upgrade")["parent_id"] == "m4"
+
+
+def test_conversations_from_before_endpoints_are_on_ollama(tmp_path: Path) -> None:
+    from backend.core.store.migrations import m_conversation_endpoint
+
+    path = tmp_path / "cloudtolocalllm.db"
+    before = MIGRATIONS.index(m_conversation_endpoint)
+    migrate(path, MIGRATIONS[:before])
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO conversations (id, title, model, created_at, updated_at)"
+        " VALUES ('c', 'Old', 'llama3.2', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+    conn.commit()
+    conn.close()
+    with Store(path) as store:
+        assert store.migration.old_version == before
+        assert store.get_conversation("c")["endpoint_id"] == "ollama"
+        moved = store.update_conversation("c", endpoint_id="ep_1", model="qwen3:8b")
+        assert (moved["endpoint_id"], moved["model"]) == ("ep_1", "qwen3:8b")
+        assert store.update_conversation("c", endpoint_id="ollama")["endpoint_id"] == "ollama"

@@ -24,6 +24,7 @@ VIEW_DEFAULTS = {
     "theme": "system",
     "send_on_enter": True,
     "font_size": 14,
+    "context_window": None,
 }
 
 
@@ -93,7 +94,7 @@ def test_rest_reads_and_saves(api: Api, runtime, fake_ollama) -> None:
          "ollama_url: invalid port in Ollama URL 'http://h:99999'"),
         ({"theme": "dark", "colour": "red"}, "unknown_setting",
          "colour: unknown setting (known: ollama_url, default_model, theme, send_on_enter,"
-         " font_size)"),
+         " font_size, context_window)"),
         ("[1]", "invalid_json", "The body must be a JSON object"),
         ("nope", "invalid_json",
          "The body is not valid JSON: Expecting value: line 1 column 1 (char 0)"),

@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from backend.core.app import ConversationService, ModelService, WindowRequests
 from backend.core.app.settings import follow_settings
 from backend.core.chat import ChatService
+from backend.core.endpoints import ApiKeys, Endpoint, EndpointService, EndpointStore
+from backend.core.endpoints.keys import FILENAME as KEYS_FILENAME
+from backend.core.endpoints.store import FILENAME as ENDPOINTS_FILENAME
 from backend.core.events import EventBus
 from backend.core.monitor import ConnectionMonitor, MonitorConfig
+from backend.core.providers.base import Provider
 from backend.core.providers.ollama import OllamaClient
+from backend.core.providers.openai import OpenAIClient
 from backend.core.providers.registry import Endpoints
 from backend.core.settings import DEFAULT_OLLAMA_URL, Settings
 from backend.core.store import Store
@@ -31,11 +36,13 @@ class Services:
     models: ModelService
     window: WindowRequests
     user_settings: UserSettings
+    endpoint_service: EndpointService  # the added endpoints (`endpoints` holds providers)
 
     def close(self) -> None:
-        """Stop replies in flight (their text kept), then the monitor, then the database."""
+        """Stop replies in flight (their text kept), then the monitors, then the database."""
         self.chat.shutdown()
         self.monitor.stop()
+        self.endpoint_service.stop()
         self.bus.close()
         self.store.close()
 
@@ -66,6 +73,7 @@ def build_services(settings: Settings, *, start_monitor: bool = True) -> Service
         on_ollama_failure=monitor.request_check,
         publish=bus.publish,
         default_model=user_settings.default_model,
+        context_window=user_settings.context_window,
         auto_title=True,  # available; each chat.send asks for it (the UI does)
     )
     services = Services(
@@ -79,11 +87,30 @@ def build_services(settings: Settings, *, start_monitor: bool = True) -> Service
         models=ModelService(endpoints, chat.models, bus.publish, monitor.request_check),
         window=WindowRequests(settings.mode, bus.publish),
         user_settings=user_settings,
+        endpoint_service=EndpointService(
+            EndpointStore(settings.data_dir / ENDPOINTS_FILENAME),
+            ApiKeys(settings.data_dir / KEYS_FILENAME),
+            bus,
+            make_client=lambda endpoint, key: make_provider(settings, endpoint, key),
+            ollama=lambda: (user_settings.ollama_url, monitor.status()),
+            check_ollama=monitor.check_now,
+            monitor_config=monitor_config_for,
+            on_client=lambda endpoint_id, client: _follow(endpoints, endpoint_id, client),
+        ),
     )
     user_settings.on_change(follow_settings(services.use_ollama, bus.publish))
     if start_monitor:
         monitor.start()
+        services.endpoint_service.start()
     return services
+
+
+def _follow(endpoints: Endpoints, endpoint_id: str, client: Provider | None) -> None:
+    """Keep the registry in step with the added endpoints' clients."""
+    if client is None:
+        endpoints.remove(endpoint_id)
+    else:
+        endpoints.set(endpoint_id, client)
 
 
 def launch_names_ollama(settings: Settings) -> bool:
@@ -100,6 +127,17 @@ def make_client(settings: Settings, url: str) -> OllamaClient:
         connect_timeout=settings.ollama_connect_timeout_s,
         read_timeout=settings.ollama_read_timeout_s,
     )
+
+
+def make_provider(settings: Settings, endpoint: Endpoint, key: str | None) -> Provider:
+    """The client of an added endpoint, by its kind."""
+    timeouts = {
+        "connect_timeout": settings.ollama_connect_timeout_s,
+        "read_timeout": settings.ollama_read_timeout_s,
+    }
+    if endpoint.kind == "openai":
+        return OpenAIClient(endpoint.base_url, api_key=key, **timeouts)
+    return OllamaClient(endpoint.base_url, **timeouts)
 
 
 def monitor_config_for(ollama_url: str) -> MonitorConfig:

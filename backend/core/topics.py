@@ -20,6 +20,12 @@ MODELS_EVENTS = "models."
 SETTINGS_CHANGED = "settings.changed"
 SETTINGS_EVENTS = "settings."
 
+# An added endpoint's STATUS changed ({"endpoint_id", …STATUS}); endpoints were added,
+# changed or removed ({"endpoint_id"}).
+ENDPOINT_STATUS = "endpoint.status"
+ENDPOINT_CHANGED = "endpoint.changed"
+ENDPOINT_EVENTS = "endpoint."
+
 # In-process only (their payloads hold live objects): no socket is ever sent these.
 REPLY_STARTED = "reply.started"  # {"conversation_id": ID, "reply": Reply}
 APP_SHOW = "app.show"  # {"new_chat": bool}: a second launch asks for the window

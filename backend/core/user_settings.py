@@ -33,7 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "theme": "system",
     "send_on_enter": True,
     "font_size": 14,
+    # Tokens of history an OpenAI-compatible server's model takes when the server does not
+    # say (llama.cpp's /props and vLLM's max_model_len do); None: 4096.
+    "context_window": None,
 }
+CONTEXT_MIN, CONTEXT_MAX = 512, 10_000_000
 
 OnChange = Callable[[dict[str, Any], frozenset[str]], None]
 
@@ -79,12 +83,23 @@ def _check_font_size(value: Any) -> int:
     return value
 
 
+def _check_context_window(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number from {CONTEXT_MIN} or null")
+    if not CONTEXT_MIN <= value <= CONTEXT_MAX:
+        raise ValueError(f"must be a whole number from {CONTEXT_MIN} to {CONTEXT_MAX}")
+    return value
+
+
 CHECKS: dict[str, Callable[[Any], Any]] = {
     "ollama_url": _check_url,
     "default_model": _check_model,
     "theme": _check_theme,
     "send_on_enter": _check_bool,
     "font_size": _check_font_size,
+    "context_window": _check_context_window,
 }
 
 
@@ -138,6 +153,10 @@ class UserSettings:
     def default_model(self) -> str | None:
         with self._lock:
             return self._saved["default_model"]
+
+    def context_window(self) -> int | None:
+        with self._lock:
+            return self._saved["context_window"]
 
     def get(self) -> dict[str, Any]:
         """The settings as `GET /api/settings` shows them."""

@@ -14,6 +14,7 @@ from backend.core.settings import Settings
 from backend.web.api import api
 from backend.web.api_app import app_api
 from backend.web.api_data import data_api
+from backend.web.api_endpoints import endpoints_api
 from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
 from backend.web.api_remote import remote_api
@@ -58,6 +59,7 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     app.register_blueprint(api)
     app.register_blueprint(app_api)
     app.register_blueprint(data_api)
+    app.register_blueprint(endpoints_api)
     app.register_blueprint(messages_api)
     app.register_blueprint(models_api)
     app.register_blueprint(settings_api)

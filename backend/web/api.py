@@ -36,7 +36,8 @@ def reconnect():
 
 @api.get("/models")
 def models():
-    return {"models": [model.to_dict() for model in services().models.list()]}
+    app = services()
+    return {"models": app.models.list_all(app.endpoint_service.reachable_ids())}
 
 
 @api.get("/conversations")

@@ -19,6 +19,7 @@ def _reply_settings(frame: dict[str, Any]) -> dict[str, Any]:
         "options": field(frame, "options", dict, optional=True),
         "think": field(frame, "think", bool, optional=True),
         "auto_title": bool(field(frame, "auto_title", bool, optional=True)),
+        "endpoint_id": field(frame, "endpoint_id", str, optional=True),
     }
 
 

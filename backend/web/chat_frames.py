@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from backend.core.errors import BadRequest
-from backend.core.topics import CONVERSATION_EVENTS, MODELS_EVENTS, SETTINGS_EVENTS
+from backend.core.topics import (
+    CONVERSATION_EVENTS,
+    ENDPOINT_EVENTS,
+    MODELS_EVENTS,
+    SETTINGS_EVENTS,
+)
 from backend.web.frames import FrameSocket, Handler, field
 
 # Bus events go only to sockets that ask (`{"type": "subscribe", "events":
-# ["conversations", "models", "settings"]}`), so a plain client sees nothing but the
-# contract's frames.
+# ["conversations", "models", "settings", "endpoints"]}`), so a plain client sees nothing
+# but the contract's frames.
 OPTIONAL_EVENTS = {
     "conversations": CONVERSATION_EVENTS,
+    "endpoints": ENDPOINT_EVENTS,
     "models": MODELS_EVENTS,
     "settings": SETTINGS_EVENTS,
 }
@@ -27,6 +33,7 @@ def chat_send(socket: FrameSocket, frame: dict[str, Any]) -> None:
         request_id=field(frame, "request_id", str),
         think=field(frame, "think", bool, optional=True),
         auto_title=bool(field(frame, "auto_title", bool, optional=True)),
+        endpoint_id=field(frame, "endpoint_id", str, optional=True),
     )
     socket.follow(reply)
 

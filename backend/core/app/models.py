@@ -1,8 +1,10 @@
-"""Models of the current provider: list, pull and delete, each change announced."""
+"""Models of the current provider (list, pull and delete, each change announced), and
+the models of every endpoint."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from backend.core.chat.models import ModelCatalog
 from backend.core.errors import AppError, BadRequest, NotFound
@@ -29,6 +31,25 @@ class ModelService:
 
     def list(self) -> list[Model]:
         return self._catalog.list(refresh=True)
+
+    def list_all(self, endpoint_ids: list[str]) -> list[dict[str, Any]]:
+        """The models of each endpoint that answers, each with its `endpoint_id`. When the
+        default endpoint fails and no other answered, its error is raised (Ollama down
+        with nothing else added stays a 503)."""
+        found: list[dict[str, Any]] = []
+        failure, answered = None, False
+        for endpoint_id in endpoint_ids:
+            try:
+                models = self._catalog.list(refresh=True, endpoint_id=endpoint_id)
+            except AppError as exc:
+                if endpoint_id == self._endpoints.default:
+                    failure = exc
+                continue
+            answered = True
+            found += [{**model.to_dict(), "endpoint_id": endpoint_id} for model in models]
+        if failure is not None and not answered:
+            raise failure
+        return found
 
     def pull(self, name: str) -> PullStream:
         """A download of `name`, started on its first read; `pulled(name)` once it ends well."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,10 +83,17 @@ def fit(messages: list[dict[str, Any]], num_ctx: int, options: dict | None = Non
 
 
 class ContextWindows:
-    """The num_ctx a reply will run with; `/api/show` is asked once per model and server."""
+    """The num_ctx a reply will run with; the server is asked once per model (Ollama's
+    `/api/show`, an OpenAI-compatible server's `/v1/models` or `/props`)."""
 
-    def __init__(self, *, show_timeout_s: float = SHOW_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        *,
+        show_timeout_s: float = SHOW_TIMEOUT_S,
+        fallback: Callable[[], int | None] = lambda: None,
+    ) -> None:
         self._show_timeout_s = show_timeout_s
+        self._fallback = fallback  # the setting for servers that do not say
         self._lock = threading.Lock()
         self._trained: dict[tuple[str, str], int | None] = {}
 
@@ -94,6 +102,10 @@ class ContextWindows:
         if isinstance(asked, int) and asked > 0:
             return asked  # sent to Ollama with the request, so it is what Ollama will use
         trained = self.trained(provider, model)
+        if provider.kind != "ollama":
+            # The server runs the model with the window it reports (llama.cpp's n_ctx,
+            # vLLM's max_model_len); a request cannot change it.
+            return trained or self._fallback() or OLLAMA_DEFAULT_NUM_CTX
         return min(trained, OLLAMA_DEFAULT_NUM_CTX) if trained else OLLAMA_DEFAULT_NUM_CTX
 
     def trained(self, provider: Provider, model: str) -> int | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from backend.core.errors import AppError, BadRequest, NotFound
 from backend.core.providers.base import Model
-from backend.core.providers.ollama import OllamaError, OllamaUnavailable
+from backend.core.providers.errors import ProviderHTTPError, ProviderUnavailable
 from backend.core.providers.registry import Endpoints
 
 
@@ -65,13 +65,13 @@ class ModelCatalog:
                 return models[0].name
             if not any(same_model(requested, m.name) for m in models):
                 models = self.list(refresh=True, endpoint_id=endpoint_id)
-        except (OllamaUnavailable, OllamaError) as exc:
+        except (ProviderUnavailable, ProviderHTTPError) as exc:
             if requested is None:
                 raise AppError(f"Can't choose a model: {exc.message}", code=exc.code) from exc
             return requested  # the send will fail and be stored as such, the text kept
         if not any(same_model(requested, m.name) for m in models):
-            raise NotFound(
-                f"Model {requested!r} isn't installed — run `ollama pull {requested}`",
-                code="model_not_found",
-            )
+            hint = f"run `ollama pull {requested}`"
+            if self._endpoints.get(endpoint_id or self._endpoints.default).kind != "ollama":
+                hint = "load it in that server, or pick one it lists"
+            raise NotFound(f"Model {requested!r} isn't installed — {hint}", code="model_not_found")
         return requested

@@ -42,6 +42,7 @@ class ReplySettings(TypedDict, total=False):
     think: bool | None
     request_id: str | None
     auto_title: bool
+    endpoint_id: str | None
 
 
 class ChatService:
@@ -58,13 +59,14 @@ class ChatService:
         on_ollama_failure: Callable[[], None] | None = None,
         publish: Callable[[str, dict], None] | None = None,
         default_model: Callable[[], str | None] | None = None,
+        context_window: Callable[[], int | None] = lambda: None,
         auto_title: bool = False,
     ) -> None:
         self.store = store
         # Replies find their provider here when they start (a lone provider: the default).
         self.endpoints = endpoints if isinstance(endpoints, Endpoints) else Endpoints(endpoints)
         self.models = ModelCatalog(self.endpoints)
-        self.windows = ContextWindows()
+        self.windows = ContextWindows(fallback=context_window)
         self._runner = ReplyRunner(
             store,
             self.endpoints,
@@ -93,11 +95,13 @@ class ChatService:
         *,
         think: bool | None = None,
         auto_title: bool = False,
+        endpoint_id: str | None = None,
     ) -> Reply:
         """Store the user's message at the end of the active path and start the reply.
 
         With `auto_title`, a first exchange is followed by a model-written title: the UI
-        asks for it; API scripts get no extra model calls they did not ask for.
+        asks for it; API scripts get no extra model calls they did not ask for. The reply
+        goes to `endpoint_id`, else the conversation's endpoint, else the default one.
         """
         content = self._checked_content(content)
         options, think = check_options(options), _checked_think(think)
@@ -109,10 +113,11 @@ class ChatService:
         self._in_flight.reserve(conversation_id)
         reserved = [conversation_id]
         try:
+            endpoint = self._endpoint_for(endpoint_id, conversation)
             chosen = self.models.resolve(
-                model or (conversation or {}).get("model") or self._default_model()
+                model or self._remembered_model(conversation, endpoint), endpoint
             )
-            conversation = self._conversation_for(conversation, content, chosen, reserved)
+            conversation = self._conversation_for(conversation, content, chosen, reserved, endpoint)
             user = self.store.add_message(conversation["id"], "user", content)
             return self._start(
                 conversation, user, chosen, options, think, request_id, auto_title=auto_title
@@ -199,6 +204,7 @@ class ChatService:
         think: bool | None = None,
         request_id: str | None = None,
         auto_title: bool = False,
+        endpoint_id: str | None = None,
     ) -> Reply:
         """Start a reply on a new branch beside `message_id`: a regenerated reply (content
         None) or an edited user message (`content`) with its reply."""
@@ -212,10 +218,12 @@ class ChatService:
         self._in_flight.reserve(cid)
         try:
             conversation = self.store.get_conversation(cid, with_messages=False)
-            chosen = self.models.resolve(
-                model or conversation.get("model") or target["model"] or self._default_model()
-            )
-            conversation = self._conversation_for(conversation, None, chosen, [cid])
+            endpoint = self._endpoint_for(endpoint_id, conversation)
+            remembered = self._remembered_model(conversation, endpoint)
+            if endpoint == conversation["endpoint_id"]:
+                remembered = conversation.get("model") or target["model"] or remembered
+            chosen = self.models.resolve(model or remembered, endpoint)
+            conversation = self._conversation_for(conversation, None, chosen, [cid], endpoint)
             if content is None:
                 user = self.store.get_message(target["parent_id"])
             else:
@@ -234,17 +242,44 @@ class ChatService:
             self._in_flight.release(cid)
             raise
 
+    def _endpoint_for(self, asked: str | None, conversation: dict | None) -> str:
+        """The endpoint asked for (which must exist), else the conversation's while it
+        exists, else the default one."""
+        if asked is not None:
+            self.endpoints.get(asked)  # NotFound (endpoint_not_found) for an unknown id
+            return asked
+        remembered = (conversation or {}).get("endpoint_id")
+        if remembered and remembered in self.endpoints.ids():
+            return remembered
+        return self.endpoints.default
+
+    def _remembered_model(self, conversation: dict | None, endpoint: str) -> str | None:
+        """The conversation's model if it is on `endpoint`, else the default model (which
+        names an Ollama model, so only for the default endpoint)."""
+        if conversation and conversation.get("endpoint_id") == endpoint:
+            return conversation.get("model") or None
+        return self._default_model() if endpoint == self.endpoints.default else None
+
     def _conversation_for(
-        self, conversation: dict | None, content: str | None, model: str, reserved: list
+        self,
+        conversation: dict | None,
+        content: str | None,
+        model: str,
+        reserved: list,
+        endpoint: str,
     ) -> dict:
         if conversation is None:
-            created = self.store.create_conversation(title=title_from(content or ""), model=model)
+            created = self.store.create_conversation(
+                title=title_from(content or ""), model=model, endpoint_id=endpoint
+            )
             self._in_flight.reserve(created["id"])
             reserved.append(created["id"])
             self._publish(CONVERSATION_CREATED, created)
             return created
-        if conversation.get("model") != model:
-            return self.store.update_conversation(conversation["id"], model=model)
+        if (conversation.get("model"), conversation.get("endpoint_id")) != (model, endpoint):
+            return self.store.update_conversation(
+                conversation["id"], model=model, endpoint_id=endpoint
+            )
         return conversation
 
     def _start(
@@ -265,7 +300,7 @@ class ChatService:
         )
         earlier = self.store.history(cid, before_message_id=assistant["id"])
         plan = ReplyPlan(
-            endpoint_id=self.endpoints.default,
+            endpoint_id=conversation["endpoint_id"],
             model=model,
             messages=build_messages(conversation.get("system_prompt"), earlier),
             # The message's own options win over the conversation's, key by key.

@@ -32,17 +32,29 @@ def os_keyring() -> Any | None:
     return backend
 
 
-class ApiKeys:
-    """The key of each endpoint id; `backend` is a keyring backend, or None for the file."""
+DETECT = object()  # ApiKeys' default backend: the system's, looked up on first use
 
-    def __init__(self, fallback: Path, backend: Any | None) -> None:
+
+class ApiKeys:
+    """The key of each endpoint id; `backend` is a keyring backend, None for the file, or
+    DETECT (keyring loads its backends, which takes a while, when a key is first needed)."""
+
+    def __init__(self, fallback: Path, backend: Any = DETECT) -> None:
         self._fallback = fallback
-        self._backend = backend
+        self._chosen = backend
         self._lock = threading.Lock()
 
     @property
     def where(self) -> str:
         return "keyring" if self._backend is not None else "file"
+
+    @property
+    def _backend(self) -> Any | None:
+        if self._chosen is DETECT:
+            with self._lock:
+                if self._chosen is DETECT:
+                    self._chosen = os_keyring()
+        return self._chosen
 
     def get(self, endpoint_id: str) -> str | None:
         if self._backend is not None:

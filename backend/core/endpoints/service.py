@@ -21,11 +21,10 @@ from backend.core.errors import BadRequest
 from backend.core.events import EventBus
 from backend.core.monitor import ConnectionMonitor, MonitorConfig
 from backend.core.providers.base import Provider
+from backend.core.topics import ENDPOINT_CHANGED, ENDPOINT_STATUS
 
 log = logging.getLogger("cloudtolocalllm.endpoints")
 
-STATUS_TOPIC = "endpoint.status"
-CHANGED_TOPIC = "endpoints.changed"
 
 MakeClient = Callable[[Endpoint, str | None], Provider]
 OllamaView = Callable[[], tuple[str, dict[str, Any]]]  # its base URL and STATUS now
@@ -38,7 +37,7 @@ class _EndpointBus:
         self._bus, self._id = bus, endpoint_id
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        self._bus.publish(STATUS_TOPIC, {"endpoint_id": self._id, **payload})
+        self._bus.publish(ENDPOINT_STATUS, {"endpoint_id": self._id, **payload})
 
 
 class _Watched:
@@ -59,12 +58,13 @@ class EndpointService:
         *,
         make_client: MakeClient,
         ollama: OllamaView,
+        check_ollama: Callable[[], object] = lambda: None,
         monitor_config: Callable[[str], MonitorConfig],
         on_client: Callable[[str, Provider | None], None] = lambda _id, _client: None,
     ) -> None:
         self._store, self._keys, self._bus = store, keys, bus
         self._make_client = make_client
-        self._ollama = ollama
+        self._ollama, self._check_ollama = ollama, check_ollama
         self._monitor_config = monitor_config
         self._on_client = on_client  # told of every client made or dropped (the registry)
         self._lock = threading.Lock()
@@ -91,6 +91,13 @@ class EndpointService:
             return self._ollama_view()
         return self._view(self._store.get(endpoint_id))
 
+    def reachable_ids(self) -> list[str]:
+        """The Ollama endpoint, and each added one whose monitor has not found it down."""
+        down = ("disconnected", "reconnecting")
+        with self._lock:
+            watched = list(self._watched.items())
+        return [OLLAMA_ID] + [i for i, w in watched if w.monitor.status()["state"] not in down]
+
     def client(self, endpoint_id: str) -> Provider:
         """The client of an added endpoint (the Ollama one is the app's own)."""
         self._store.get(endpoint_id)  # NotFound for an unknown id
@@ -103,7 +110,7 @@ class EndpointService:
         self._keys.set(endpoint.id, key)
         self._watch(endpoint)
         log.info("endpoint %s added: %s %s", endpoint.id, endpoint.kind, endpoint.base_url)
-        self._bus.publish(CHANGED_TOPIC, {"endpoint_id": endpoint.id})
+        self._bus.publish(ENDPOINT_CHANGED, {"endpoint_id": endpoint.id})
         return self._view(endpoint)
 
     def update(self, endpoint_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +125,7 @@ class EndpointService:
         if key_given:
             self._keys.set(endpoint_id, key)
         self._watch(endpoint)  # a new client: the URL, kind or key may have changed
-        self._bus.publish(CHANGED_TOPIC, {"endpoint_id": endpoint_id})
+        self._bus.publish(ENDPOINT_CHANGED, {"endpoint_id": endpoint_id})
         return self._view(endpoint)
 
     def remove(self, endpoint_id: str) -> None:
@@ -128,15 +135,17 @@ class EndpointService:
         self._keys.forget(endpoint_id)
         self._unwatch(endpoint_id)
         log.info("endpoint %s removed", endpoint_id)
-        self._bus.publish(CHANGED_TOPIC, {"endpoint_id": endpoint_id})
+        self._bus.publish(ENDPOINT_CHANGED, {"endpoint_id": endpoint_id})
 
     def reconnect(self, endpoint_id: str) -> dict[str, Any]:
         """Check the endpoint now ("Connect" in Settings) and return its view."""
-        if endpoint_id != OLLAMA_ID:
-            self._store.get(endpoint_id)
-            with self._lock:
-                monitor = self._watched[endpoint_id].monitor
-            monitor.check_now()
+        if endpoint_id == OLLAMA_ID:
+            self._check_ollama()
+            return self.get(endpoint_id)
+        self._store.get(endpoint_id)
+        with self._lock:
+            monitor = self._watched[endpoint_id].monitor
+        monitor.check_now()
         return self.get(endpoint_id)
 
     # Plumbing.

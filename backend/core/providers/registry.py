@@ -2,7 +2,8 @@
 
 Replies resolve their provider by endpoint id when they start, so pointing an endpoint
 at another server (the settings' Ollama address) affects new replies only; a reply
-already streaming keeps its own connection. Today there is one endpoint, "ollama".
+already streaming keeps its own connection. "ollama" is the default; the endpoints the
+user adds (`backend/core/endpoints/`) come and go.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ class Endpoints:
             old = self._providers.get(endpoint_id)
             self._providers[endpoint_id] = provider
         return old
+
+    def remove(self, endpoint_id: str) -> Provider | None:
+        """Forget `endpoint_id` (never the default); returns its provider, if any."""
+        if endpoint_id == self.default:
+            raise ValueError("the default endpoint cannot be removed")
+        with self._lock:
+            return self._providers.pop(endpoint_id, None)
 
     def ids(self) -> list[str]:
         with self._lock:

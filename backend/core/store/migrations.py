@@ -204,11 +204,17 @@ def m_index_finished_messages(conn: sqlite3.Connection) -> None:
     rebuild_message_index(conn)
 
 
+def m_conversation_endpoint(conn: sqlite3.Connection) -> None:
+    """A conversation remembers the endpoint its model is on (NULL: the Ollama one)."""
+    conn.execute("ALTER TABLE conversations ADD COLUMN endpoint_id VARCHAR(64)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m_full_text_search,
     m_message_tree,
     m_index_finished_messages,
+    m_conversation_endpoint,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

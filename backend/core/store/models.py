@@ -71,6 +71,8 @@ class Conversation(Base):
     # Ollama `options` for every reply in this conversation (validated: see validation.py).
     options: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     think: Mapped[bool | None] = mapped_column(Boolean)
+    # The endpoint `model` is on; None: the Ollama of --ollama-url ("ollama").
+    endpoint_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(Base):
@@ -138,6 +140,7 @@ def conversation_dict(conversation: Conversation, message_count: int) -> dict[st
         "active_leaf_id": conversation.active_leaf_id,
         "options": dict(conversation.options or {}),
         "think": conversation.think,
+        "endpoint_id": conversation.endpoint_id or "ollama",
     }
 
 

@@ -34,7 +34,7 @@ from backend.core.store.validation import (
 )
 
 DEFAULT_TITLE = "New conversation"
-EDITABLE = ("title", "model", "system_prompt", "options", "think")
+EDITABLE = ("title", "model", "system_prompt", "options", "think", "endpoint_id")
 # `add_message` without a `parent_id`: the new message continues the active path.
 AFTER_ACTIVE_LEAF: Any = object()
 _Row = TypeVar("_Row", Conversation, Message)
@@ -110,10 +110,16 @@ class Store:
         system_prompt: str | None = None,
         options: dict[str, Any] | None = None,
         think: bool | None = None,
+        endpoint_id: str | None = None,
     ) -> dict[str, Any]:
         title = DEFAULT_TITLE if title is None else title
         fields = conversation_fields(
-            title=title, model=model, system_prompt=system_prompt, options=options, think=think
+            title=title,
+            model=model,
+            system_prompt=system_prompt,
+            options=options,
+            think=think,
+            endpoint_id=endpoint_id,
         )
         now = self._clock()
         conversation = Conversation(id=uuid4().hex, created_at=now, updated_at=now, **fields)
@@ -162,9 +168,9 @@ class Store:
             return [conversation_dict(row, row.message_count) for row in s.execute(stmt)]
 
     def update_conversation(self, conversation_id: str, **fields: Any) -> dict[str, Any]:
-        """Change title, model, system_prompt, options and/or think. Bumps `updated_at`
-        unless only the title changed: a rename is not activity, and the chat keeps its place
-        in the list (under the user's pointer)."""
+        """Change any of EDITABLE. Bumps `updated_at` unless only the title changed: a
+        rename is not activity, and the chat keeps its place in the list (under the user's
+        pointer)."""
         unknown = sorted(set(fields) - set(EDITABLE))
         if unknown:
             raise BadRequest(f"cannot update {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
