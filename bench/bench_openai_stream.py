@@ -149,7 +149,7 @@ def report(runs: dict[str, list[dict[str, Any]]], tokens: int) -> None:
     rate = {kind: [r["tokens_per_s"] for r in done] for kind, done in runs.items()}
     rows = [[label, f"{median(rate[k]):,.0f}", spread(rate[k])] for k, label in READERS.items()]
     title = f"{tokens:,} tokens, tokens/s while they flow"
-    print(table(title, ["reader", "median", "range"], rows))
+    table(title, ["reader", "median", "range"], rows)
     # Each run's readers ran back to back, so their ratio is fair even on a noisy machine.
     pairs = {k: zip(rate["sse"], rate[k], strict=True) for k in ("client", "ws")}
     ratios = {k: median([b / a for a, b in pairs[k]]) for k in pairs}
@@ -158,7 +158,7 @@ def report(runs: dict[str, list[dict[str, Any]]], tokens: int) -> None:
          judge(ratios["ws"], 0.5, higher_is_better=True)],
         ["A′/A: the OpenAI client alone", f"{ratios['client']:.3f}", "", ""],
     ]  # fmt: skip
-    print(table("Against the bare SSE reader", ["figure", "measured", "target", "verdict"], rows))
+    table("Against the bare SSE reader", ["figure", "measured", "target", "verdict"], rows)
     problems = [p for done in runs.values() for r in done for p in r["problems"] or []]
     print("every token delivered, final content = the deltas:", "yes" if not problems else problems)
 

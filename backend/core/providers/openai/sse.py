@@ -14,11 +14,10 @@ _BOM = b"\xef\xbb\xbf"
 class SSEDecoder:
     """Feed it the bytes of each read; it returns the data of the events they completed."""
 
-    __slots__ = ("_pending", "_data", "_after_cr", "_started")
+    __slots__ = ("_pending", "_after_cr", "_started")
 
     def __init__(self) -> None:
-        self._pending = b""  # the start of a line whose end has not arrived yet
-        self._data: list[bytes] = []  # the data lines of the event being built
+        self._pending = b""  # the start of an event whose blank line has not arrived yet
         self._after_cr = False  # the last read ended with CR: a leading LF belongs to it
         self._started = False
 
@@ -37,18 +36,15 @@ class SSEDecoder:
         text = self._pending + chunk
         if b"\r" in text:  # the spec accepts CRLF, LF and a lone CR as line ends
             text = text.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lines = text.split(b"\n")
-        self._pending = lines.pop()
+        # A blank line ends an event, so each piece but the last is one event's lines.
+        pieces = text.split(b"\n\n")
+        self._pending = pieces.pop()
         events: list[bytes] = []
-        for line in lines:
-            if not line:  # a blank line ends the event
-                if self._data:
-                    events.append(b"\n".join(self._data))
-                    self._data = []
-            elif line[0] != 0x3A:  # a line starting with ':' is a comment
-                name, _, value = line.partition(b":")
-                if name == b"data":
-                    self._data.append(value[1:] if value[:1] == b" " else value)
+        for piece in pieces:
+            if piece[:6] == b"data: " and b"\n" not in piece:  # the usual event, kept cheap
+                events.append(piece[6:])
+            else:
+                _event_data(piece, events)
         return events
 
     def finish(self) -> bytes | None:
@@ -56,5 +52,21 @@ class SSEDecoder:
 
         The spec drops such an event; a server that ends with `data: [DONE]` and no blank
         line still means it, so it is handed out."""
-        last = self.feed(b"\n\n") if (self._pending or self._data) else []
-        return last[0] if last else None
+        last = self.feed(b"\n\n") if self._pending else []
+        return last[-1] if last else None
+
+
+def _event_data(piece: bytes, events: list[bytes]) -> None:
+    """Add the data of the event(s) in `piece`, parsed line by line (several `data:`
+    lines, comments, other fields, a leading blank line)."""
+    data: list[bytes] = []
+    for line in piece.split(b"\n") + [b""]:  # the piece ended with a blank line
+        if not line:
+            if data:
+                events.append(b"\n".join(data))
+                data = []
+        elif line[:5] == b"data:":
+            data.append(line[6:] if line[5:6] == b" " else line[5:])
+        elif line == b"data":  # a field name alone has an empty value
+            data.append(b"")
+        # Anything else is a comment (':' first) or a field a chat has no use for.

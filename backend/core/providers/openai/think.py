@@ -15,13 +15,14 @@ OPEN, CLOSE = "<think>", "</think>"
 class ThinkTags:
     """Feed it each content delta; it returns the deltas to yield (thinking or content)."""
 
-    __slots__ = ("_state", "_held")
+    __slots__ = ("_state", "_held", "plain")
 
     def __init__(self) -> None:
         # "start": nothing visible yet; "thinking": inside the block; "after": the block
         # closed, whitespace before the answer is dropped; "content": plain text from now on.
         self._state = "start"
         self._held = ""  # text kept back until the next chunk says what it is
+        self.plain = False  # True once every delta is plain content (no tags to look for)
 
     def feed(self, text: str) -> list[ContentDelta | ThinkingDelta]:
         if self._state == "content":  # the usual case, kept cheap
@@ -47,7 +48,7 @@ class ThinkTags:
         if head.startswith(OPEN):
             self._state, self._held = "thinking", head[len(OPEN) :]
             return self._thinking()
-        self._state = "content"
+        self._state, self.plain = "content", True
         held, self._held = self._held, ""
         return [ContentDelta(held)]
 
@@ -67,7 +68,7 @@ class ThinkTags:
         text, self._held = self._held.lstrip(), ""
         if not text:
             return []
-        self._state = "content"
+        self._state, self.plain = "content", True
         return [ContentDelta(text)]
 
 
