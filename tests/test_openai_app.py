@@ -201,3 +201,18 @@ def test_endpoint_status_reaches_subscribed_sockets(
     )
     assert all(f["endpoint_id"] == endpoint_id for f in frames if f["type"] == "endpoint.status")
     assert any(f["type"] == "endpoint.changed" for f in frames)
+
+
+def test_an_unknown_endpoint_is_refused_and_a_removed_one_falls_back_to_ollama(
+    ws: WsClient, rest: Rest, endpoint: dict
+) -> None:
+    ws.send({"type": "chat.send", "request_id": "u", "conversation_id": None,
+             "content": "hi", "endpoint_id": "ep_gone"})  # fmt: skip
+    refused = ws.recv()
+    assert refused["type"] == "error" and refused["code"] == "endpoint_not_found"
+    first = send(ws, endpoint["id"], model="llama3.2")
+    assert rest("DELETE", f"endpoints/{endpoint['id']}").status_code == 204
+    again = send(ws, None, first[0]["conversation_id"])
+    assert again[-1]["type"] == "complete" and again[-1]["content"] == "".join(OLLAMA_TOKENS)
+    conversation = rest("GET", f"conversations/{first[0]['conversation_id']}").json()
+    assert conversation["endpoint_id"] == "ollama"

@@ -177,8 +177,9 @@ class ReplyRunner:
             failure = AppError("Ollama ended the reply early", code="ollama_protocol_error")
         writer.store_final(status="error", error=failure.message, stats=thought)
         log.warning("reply %s failed: %s", reply.message_id, failure.code)
-        if not isinstance(failure, StoreError):
+        if not isinstance(failure, StoreError) and reply.endpoint_id == self._endpoints.default:
             # Any failure from Ollama (down, crashed, model deleted…): the monitor looks now.
+            # An added endpoint's own monitor finds out at its next heartbeat.
             self._on_ollama_failure()
         return error_frame(reply, failure.code, failure.message, content)
 
