@@ -86,11 +86,13 @@ def _malformed(data: bytes) -> EndpointProtocolError:
 
 
 def _chunk_events(
-    obj: dict[str, Any], tally: Tally, tags: ThinkTags, events: list[ChatEvent]
+    obj: dict[str, Any], tally: Tally, tags: ThinkTags, events: list[ChatEvent], run: list[str]
 ) -> None:
     """Add the events of one `chat.completion.chunk`; record its finish, usage, timings.
 
     Runs once per token: `in` tests and indexing, which cost less than `dict.get` calls.
+    Visible text goes to `run`, which becomes one ContentDelta when something else comes
+    or the read ends: consumers join a read's text anyway (the runner does, to send it).
     """
     if "error" in obj:
         raise EndpointStreamError(error_message(obj) or "The server reported an error")
@@ -105,11 +107,13 @@ def _chunk_events(
         if delta:
             if "reasoning" in delta or "reasoning_content" in delta:
                 if thought := delta.get("reasoning") or delta.get("reasoning_content"):
+                    _flush(events, run)
                     events.append(ThinkingDelta(thought))
             if "content" in delta and (content := delta["content"]):
                 if tags.plain:  # visible text has started: no tags to look for
-                    events.append(ContentDelta(content))
+                    run.append(content)
                 else:
+                    _flush(events, run)
                     events += tags.feed(content)
         if "finish_reason" in choice and choice["finish_reason"]:
             tally.finish = choice["finish_reason"]
@@ -126,10 +130,12 @@ def chat_batches(
     try:
         for chunk in reads:
             events: list[ChatEvent] = []
+            run: list[str] = []  # text not yet made a ContentDelta
             failure: AppError | None = None
             try:
                 for data in decoder.feed(chunk):
                     if data == _DONE:
+                        _flush(events, run)
                         yield _ending(events, tags, tally)
                         return
                     if data:  # an empty `data:` line is a keep-alive
@@ -139,9 +145,10 @@ def chat_batches(
                             obj = decode_object(data, _malformed)
                         if type(obj) is not dict:
                             raise _malformed(data)
-                        _chunk_events(obj, tally, tags, events)
+                        _chunk_events(obj, tally, tags, events, run)
             except AppError as exc:
                 failure = exc
+            _flush(events, run)
             if events:
                 tally.tokens_arrived()
                 yield events
@@ -155,6 +162,12 @@ def chat_batches(
             raise EndpointProtocolError("The server's reply ended before it was finished")
     finally:
         reads.close()  # type: ignore[attr-defined]
+
+
+def _flush(events: list[ChatEvent], run: list[str]) -> None:
+    if run:
+        events.append(ContentDelta(run[0] if len(run) == 1 else "".join(run)))
+        run.clear()
 
 
 def _ending(events: list[ChatEvent], tags: ThinkTags, tally: Tally) -> list[ChatEvent]:
