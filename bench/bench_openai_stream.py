@@ -78,7 +78,9 @@ def read_client(url: str, tokens: int) -> dict[str, Any]:
     with client.chat_stream(MODEL, [{"role": "user", "content": "b"}]) as stream:
         for batch in stream.batches():
             now = time.time_ns()
-            arrivals += [now for e in batch if type(e) is ContentDelta]
+            for event in batch:  # a read's text comes as one delta: count its tokens
+                if type(event) is ContentDelta:
+                    arrivals += [now] * event.text.count("tok")
     return {"arrivals": arrivals}
 
 
