@@ -101,7 +101,7 @@ class ChatService:
 
         With `auto_title`, a first exchange is followed by a model-written title: the UI
         asks for it; API scripts get no extra model calls they did not ask for. The reply
-        goes to `endpoint_id`, else the conversation's endpoint, else the default one.
+        goes to `endpoint_id`, else the conversation's endpoint (see `Endpoints.resolve`).
         """
         content = self._checked_content(content)
         options, think = check_options(options), _checked_think(think)
@@ -113,7 +113,7 @@ class ChatService:
         self._in_flight.reserve(conversation_id)
         reserved = [conversation_id]
         try:
-            endpoint = self._endpoint_for(endpoint_id, conversation)
+            endpoint = self.endpoints.resolve(endpoint_id, (conversation or {}).get("endpoint_id"))
             chosen = self.models.resolve(
                 model or self._remembered_model(conversation, endpoint), endpoint
             )
@@ -218,7 +218,7 @@ class ChatService:
         self._in_flight.reserve(cid)
         try:
             conversation = self.store.get_conversation(cid, with_messages=False)
-            endpoint = self._endpoint_for(endpoint_id, conversation)
+            endpoint = self.endpoints.resolve(endpoint_id, (conversation or {}).get("endpoint_id"))
             remembered = self._remembered_model(conversation, endpoint)
             if endpoint == conversation["endpoint_id"]:
                 remembered = conversation.get("model") or target["model"] or remembered
@@ -241,17 +241,6 @@ class ChatService:
         except BaseException:
             self._in_flight.release(cid)
             raise
-
-    def _endpoint_for(self, asked: str | None, conversation: dict | None) -> str:
-        """The endpoint asked for (which must exist), else the conversation's while it
-        exists, else the default one."""
-        if asked is not None:
-            self.endpoints.get(asked)  # NotFound (endpoint_not_found) for an unknown id
-            return asked
-        remembered = (conversation or {}).get("endpoint_id")
-        if remembered and remembered in self.endpoints.ids():
-            return remembered
-        return self.endpoints.default
 
     def _remembered_model(self, conversation: dict | None, endpoint: str) -> str | None:
         """The conversation's model if it is on `endpoint`, else the default model (which

@@ -34,6 +34,16 @@ class Endpoints:
             raise NotFound(f"No endpoint {endpoint_id!r}", code="endpoint_not_found")
         return provider
 
+    def resolve(self, asked: str | None, remembered: str | None) -> str:
+        """The endpoint a reply goes to: the one asked for (NotFound if there is none such),
+        else the one remembered (a conversation's) while it exists, else the default."""
+        if asked is not None:
+            self.get(asked)
+            return asked
+        with self._lock:
+            known = remembered in self._providers
+        return remembered if remembered and known else self.default
+
     def set(self, endpoint_id: str, provider: Provider) -> Provider | None:
         """Point `endpoint_id` at `provider`; returns the provider it replaced, if any."""
         with self._lock:
