@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
+from keyring.errors import KeyringLocked, PasswordDeleteError
 
 from backend.core.endpoints import ApiKeys, EndpointService, EndpointStore, os_keyring
 from backend.core.errors import BadRequest, NotFound
@@ -219,3 +219,21 @@ def test_endpoints_come_back_after_a_restart(endpoints, openai_server, data_dir:
         ]
     finally:
         again.stop()
+
+
+class LockedKeyring(MemoryKeyring):
+    """A keyring the user has not unlocked: every call is refused."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise KeyringLocked("locked")
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringLocked("locked")
+
+
+def test_a_locked_keyring_falls_back_to_the_file(data_dir: Path, caplog) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    keys = ApiKeys(data_dir / "endpoint-keys.json", LockedKeyring())
+    keys.set("ep_1", KEY)
+    assert keys.get("ep_1") == KEY and mode(data_dir / "endpoint-keys.json") == 0o600
+    assert "KeyringLocked" in caplog.text and KEY not in caplog.text
