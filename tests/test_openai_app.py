@@ -27,6 +27,10 @@ class Rest:
         )
 
 
+def state_of(rest: Rest, endpoint_id: str) -> str:
+    return rest("GET", f"endpoints/{endpoint_id}").json()["status"]["state"]
+
+
 @pytest.fixture
 def rest(runtime) -> Rest:
     return Rest(runtime)
@@ -45,8 +49,7 @@ def endpoint(rest: Rest, lm_studio: FakeOpenAI) -> dict:
     added = rest("POST", "endpoints", {**fields, "api_key": KEY})
     assert added.status_code == 201
     endpoint = added.json()
-    connected = lambda: rest("GET", f"endpoints/{endpoint['id']}").json()["status"]["state"]  # noqa: E731
-    assert eventually(lambda: connected() == "connected", within=10)
+    assert eventually(lambda: state_of(rest, endpoint["id"]) == "connected", within=10)
     return endpoint
 
 
@@ -216,3 +219,20 @@ def test_an_unknown_endpoint_is_refused_and_a_removed_one_falls_back_to_ollama(
     assert again[-1]["type"] == "complete" and again[-1]["content"] == "".join(OLLAMA_TOKENS)
     conversation = rest("GET", f"conversations/{first[0]['conversation_id']}").json()
     assert conversation["endpoint_id"] == "ollama"
+
+
+def test_a_cut_connection_keeps_the_text_and_a_server_gone_leaves_the_model_list(
+    ws: WsClient, rest: Rest, endpoint: dict, lm_studio: FakeOpenAI
+) -> None:
+    lm_studio.cut_after = 6
+    frames = send(ws, endpoint["id"], model="llama3.2")
+    error = frames[-1]
+    assert error["type"] == "error" and error["code"] == "endpoint_unavailable"
+    assert error["content"] == "".join(DEFAULT_TOKENS[:6])
+    stored = rest("GET", f"conversations/{frames[0]['conversation_id']}").json()["messages"][-1]
+    assert (stored["status"], stored["content"]) == ("error", error["content"])
+    lm_studio.stop()
+    checked = rest("POST", f"endpoints/{endpoint['id']}/connect").json()["status"]
+    assert checked["state"] in ("disconnected", "reconnecting")
+    models = rest("GET", "models").json()["models"]
+    assert models and all(m["endpoint_id"] == "ollama" for m in models)
