@@ -13,7 +13,7 @@ from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
 from backend.core.endpoints import ApiKeys, EndpointService, EndpointStore, os_keyring
-from backend.core.errors import BadRequest, NotFound
+from backend.core.errors import AppError, BadRequest, NotFound
 from backend.core.events import EventBus
 from backend.core.monitor import MonitorConfig
 from backend.core.providers.openai import OpenAIClient
@@ -237,3 +237,12 @@ def test_a_locked_keyring_falls_back_to_the_file(data_dir: Path, caplog) -> None
     keys.set("ep_1", KEY)
     assert keys.get("ep_1") == KEY and mode(data_dir / "endpoint-keys.json") == 0o600
     assert "KeyringLocked" in caplog.text and KEY not in caplog.text
+
+
+def test_an_endpoint_whose_key_cannot_be_kept_is_not_added(endpoints, data_dir: Path) -> None:
+    service, _bus, _published = endpoints
+    (data_dir / "endpoint-keys.json").mkdir()  # the key file cannot be written
+    with pytest.raises(AppError) as refused:
+        service.add({**LM_STUDIO, "api_key": KEY})
+    assert refused.value.code == "key_not_saved"
+    assert [v["id"] for v in service.list()] == ["ollama"]

@@ -17,7 +17,7 @@ from typing import Any
 from backend.core.endpoints.config import OLLAMA_ID, Endpoint, check_api_key
 from backend.core.endpoints.keys import ApiKeys
 from backend.core.endpoints.store import EndpointStore
-from backend.core.errors import BadRequest
+from backend.core.errors import AppError, BadRequest
 from backend.core.events import EventBus
 from backend.core.monitor import ConnectionMonitor, MonitorConfig
 from backend.core.providers.base import Provider
@@ -107,7 +107,11 @@ class EndpointService:
     def add(self, fields: dict[str, Any]) -> dict[str, Any]:
         key = check_api_key(fields.get("api_key"))
         endpoint = self._store.add(fields)
-        self._keys.set(endpoint.id, key)
+        try:
+            self._keys.set(endpoint.id, key)
+        except AppError:
+            self._store.remove(endpoint.id)  # an endpoint without the key it needs: none
+            raise
         self._watch(endpoint)
         log.info("endpoint %s added: %s %s", endpoint.id, endpoint.kind, endpoint.base_url)
         self._bus.publish(ENDPOINT_CHANGED, {"endpoint_id": endpoint.id})
