@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from tests.fake_ollama import LoopbackFake, _client_gone, go_json, wait_or_gone
 from tests.fake_ollama import _Handler as OllamaHandler
@@ -53,6 +54,7 @@ class FakeOpenAI(LoopbackFake):
         self.timings = False  # llama.cpp's `timings` in the finish chunk
         self.max_model_len: int | None = None  # vLLM's field in /v1/models
         self.props_n_ctx: int | None = None  # llama.cpp's /props
+        self.loaded_context: int | None = None  # LM Studio's /api/v0/models/MODEL
         self.omit_done = False  # no `data: [DONE]` (the finish and usage still come)
         self.token_delay = 0.0
         self.batch = 1  # events per HTTP chunk (a fast server's reads hold many)
@@ -244,6 +246,10 @@ class _Handler(OllamaHandler):
         if self.command == "GET" and path == "/props" and fake.props_n_ctx is not None:
             settings = {"n_ctx": fake.props_n_ctx, "temperature": 0.8}
             return self.send_json(200, {"default_generation_settings": settings})
+        if self.command == "GET" and path.startswith("/api/v0/models/") and fake.loaded_context:
+            model = unquote(path.removeprefix("/api/v0/models/"))
+            lengths = {"loaded_context_length": fake.loaded_context, "max_context_length": 32768}
+            return self.send_json(200, {"id": model, "state": "loaded", **lengths})
         if self.command == "POST" and path == "/v1/chat/completions":
             return _chat(self, fake, body)
         return self.send_json(404, {"error": {"message": "File Not Found", "code": 404}})

@@ -238,10 +238,13 @@ def test_options_map_to_openai_fields(fake: FakeOpenAI, client: OpenAIClient) ->
     assert "num_ctx" not in sent and "top_k" not in sent and "options" not in sent
 
 
-def test_context_window_from_vllm_then_llama_cpp_then_none(
+def test_context_window_from_vllm_then_llama_cpp_then_lm_studio_then_none(
     fake: FakeOpenAI, client: OpenAIClient
 ) -> None:
-    assert client.context_window("llama3.2") is None
+    assert client.context_window("qwen3:8b") is None
+    fake.loaded_context = 8192
+    assert client.context_window("qwen3:8b") == 8192
+    assert fake.requests[-1]["path"] == "/api/v0/models/qwen3%3A8b"
     fake.props_n_ctx = 4096
     assert client.context_window("llama3.2") == 4096
     fake.max_model_len = 32768

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from backend.core.providers.abort import StreamAbort
 from backend.core.providers.base import Model
@@ -68,11 +69,12 @@ class OpenAIClient(HTTPClient):
         return [_model(entry) for entry in _entries(self._models_body(timeout))]
 
     def context_window(self, model: str, timeout: float | None = None) -> int | None:
-        """vLLM's `max_model_len` in /v1/models, else llama.cpp's `n_ctx` in /props."""
+        """vLLM's `max_model_len` in /v1/models, else llama.cpp's `n_ctx` in /props, else
+        the length LM Studio loaded the model with (its /api/v0/models/MODEL)."""
         for entry in _entries(self._models_body(timeout)):
             if entry.get("id") == model and _positive(entry.get("max_model_len")):
                 return entry["max_model_len"]
-        return self._props_context(timeout)
+        return self._props_context(timeout) or self._lm_studio_context(model, timeout)
 
     def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
         """A whole reply at once (`stream: false`): its visible text."""
@@ -126,15 +128,22 @@ class OpenAIClient(HTTPClient):
         return self._get_json("GET", self._v1 + "/models", timeout=timeout)
 
     def _props_context(self, timeout: float | None) -> int | None:
-        try:
-            props = self._get_json("GET", self._root + "/props", timeout=timeout)
-        except (EndpointError, EndpointProtocolError):
-            return None  # not llama.cpp
+        props = self._optional_json(self._root + "/props", timeout)  # llama.cpp's
         settings = props.get("default_generation_settings") or {}
-        for value in (settings.get("n_ctx"), props.get("n_ctx")):
-            if _positive(value):
-                return value
-        return None
+        return _first_positive(settings.get("n_ctx"), props.get("n_ctx"))
+
+    def _lm_studio_context(self, model: str, timeout: float | None) -> int | None:
+        url = f"{self._root}/api/v0/models/{quote(model, safe='')}"
+        found = self._optional_json(url, timeout)
+        # A model loaded with a shorter context than it was trained for runs with that.
+        return _first_positive(found.get("loaded_context_length"), found.get("max_context_length"))
+
+    def _optional_json(self, url: str, timeout: float | None) -> dict:
+        """A call only some servers answer: their body, or {} from the others."""
+        try:
+            return self._get_json("GET", url, timeout=timeout)
+        except (EndpointError, EndpointProtocolError):
+            return {}
 
 
 def _payload(model: str, messages: list[dict], options: dict | None) -> dict[str, Any]:
@@ -157,6 +166,10 @@ def _entries(body: dict) -> list[dict]:
 
 def _positive(value: object) -> bool:
     return type(value) is int and value > 0
+
+
+def _first_positive(*values: object) -> int | None:
+    return next((v for v in values if _positive(v)), None)  # type: ignore[misc]
 
 
 def _model(entry: dict) -> Model:
