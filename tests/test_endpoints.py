@@ -7,12 +7,14 @@ import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringLocked, PasswordDeleteError
 
 from backend.core.endpoints import ApiKeys, EndpointService, EndpointStore, os_keyring
+from backend.core.endpoints.presets import PRESETS, Preset, discover
 from backend.core.errors import AppError, BadRequest, NotFound
 from backend.core.events import EventBus
 from backend.core.monitor import MonitorConfig
@@ -246,3 +248,27 @@ def test_an_endpoint_whose_key_cannot_be_kept_is_not_added(endpoints, data_dir: 
         service.add({**LM_STUDIO, "api_key": KEY})
     assert refused.value.code == "key_not_saved"
     assert [v["id"] for v in service.list()] == ["ollama"]
+
+
+def test_discover_finds_the_servers_that_run(openai_server: FakeOpenAI) -> None:
+    with FakeOpenAI() as jan, FakeOpenAI() as gone:
+        jan.api_key, dead_url = KEY, gone.url
+        gone.stop()
+        found = discover(
+            (
+                Preset("LM Studio", "openai", openai_server.url + "/v1"),
+                Preset("Jan", "openai", jan.url + "/v1", needs_key=True),
+                Preset("vLLM", "openai", dead_url + "/v1"),
+            )
+        )
+    assert [(p["name"], p["running"], p["models"]) for p in found] == [
+        ("LM Studio", True, 2),
+        ("Jan", True, None),  # it asked for a key: there, but not listed
+        ("vLLM", False, None),
+    ]
+
+
+def test_presets_name_the_usual_ports() -> None:
+    ports = {p.name: urlsplit(p.base_url).port for p in PRESETS}
+    assert ports == {"LM Studio": 1234, "llama.cpp": 8080, "vLLM": 8000, "Jan": 1337,
+                     "Ollama (OpenAI API)": 11434}  # fmt: skip

@@ -85,6 +85,12 @@ def test_endpoints_over_rest_never_show_the_key(rest: Rest, endpoint: dict) -> N
     assert rest("DELETE", "endpoints/ollama").status_code == 400
 
 
+def test_presets_over_rest(rest: Rest) -> None:
+    presets = rest("GET", "endpoints/presets").json()["presets"]
+    assert [p["name"] for p in presets][:4] == ["LM Studio", "llama.cpp", "vLLM", "Jan"]
+    assert all(isinstance(p["running"], bool) and p["kind"] == "openai" for p in presets)
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -1,10 +1,12 @@
 """The endpoints over REST: `/api/endpoints` (list, add) and `/api/endpoints/ID` (read,
-change, remove), and `POST /api/endpoints/ID/connect` (check now: Settings' "Connect")."""
+change, remove), `POST /api/endpoints/ID/connect` (check now: Settings' "Connect"), and
+`GET /api/endpoints/presets` (the usual servers, and which of them run here)."""
 
 from __future__ import annotations
 
 from flask import Blueprint
 
+from backend.core.endpoints.presets import discover
 from backend.web.bodies import json_object
 from backend.web.context import services
 
@@ -19,6 +21,12 @@ def list_endpoints():
 @endpoints_api.post("/endpoints")
 def add_endpoint():
     return services().endpoint_service.add(json_object()), 201
+
+
+@endpoints_api.get("/endpoints/presets")
+def endpoint_presets():
+    """The usual servers and whether each is running here (Settings, the first run)."""
+    return {"presets": discover()}
 
 
 @endpoints_api.get("/endpoints/<endpoint_id>")
