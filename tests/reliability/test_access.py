@@ -20,6 +20,7 @@ from tests.wsclient import WsClient
 PLACEHOLDERS = {
     "conversation_id": "x",
     "message_id": "x",
+    "endpoint_id": "x",
     "name": "x",
     "filename": "index.html",
     "device_id": "x",
