@@ -163,10 +163,11 @@ def test_a_reply_cut_off_by_a_crash_is_searchable_after_restart(tmp_path: Path) 
     assert_index_consistent(path)
 
 
-def _previous_version_file(path: Path) -> None:
-    """A file written by the app before this change, with a reply still streaming in it."""
-    assert MIGRATIONS.index(m_index_finished_messages) == len(MIGRATIONS) - 1
-    migrate(path, MIGRATIONS[:-1])
+def _previous_version_file(path: Path) -> int:
+    """A file written by the app before this change, with a reply still streaming in it;
+    returns its schema version."""
+    before = MIGRATIONS.index(m_index_finished_messages)
+    migrate(path, MIGRATIONS[:before])
     with closing(sqlite3.connect(path)) as conn:
         conn.execute(
             "INSERT INTO conversations (id, title, created_at, updated_at)"
@@ -181,6 +182,7 @@ def _previous_version_file(path: Path) -> None:
         for text in ("Manatees", "Manatees are slow"):  # the old triggers index every rewrite
             conn.execute("UPDATE messages SET content = ? WHERE id = 'm2'", (text,))
         conn.commit()
+    return before
 
 
 def _trigger_sql(path: Path) -> dict[str, str]:
@@ -191,10 +193,10 @@ def _trigger_sql(path: Path) -> dict[str, str]:
 
 def test_a_file_from_the_previous_version_is_reindexed(tmp_path: Path) -> None:
     path = tmp_path / "cloudtolocalllm.db"
-    _previous_version_file(path)
+    before = _previous_version_file(path)
     assert "status" not in _trigger_sql(path)["search_messages_ai"]
     result = migrate(path)
-    assert (result.old_version, result.new_version) == (LATEST_VERSION - 1, LATEST_VERSION)
+    assert (result.old_version, result.new_version) == (before, LATEST_VERSION)
     assert _trigger_sql(path) == SEARCH_TRIGGERS
     assert_index_consistent(path)  # the streaming reply is out of the index
     assert indexed_ids(path, "manatees") == ["m1"]
