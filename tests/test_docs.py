@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from backend.core.endpoints.keys import FILENAME as KEYS_FILENAME
+from backend.core.endpoints.store import FILENAME as ENDPOINTS_FILENAME
 from backend.core.settings import DB_FILENAME
 from backend.desktop import geometry
 from backend.launcher.cli import build_parser
@@ -30,6 +32,7 @@ def test_the_readme_names_every_file_the_app_keeps_in_its_data_folder():
     for name in (DB_FILENAME, "settings.json", "logs/", LOCK_FILENAME, INFO_FILENAME):
         assert f"`{name}`" in README
     assert f"`{geometry.FILENAME}`" in README and "`webview/`" in README
+    assert f"`{ENDPOINTS_FILENAME}`" in README and f"`{KEYS_FILENAME}`" in README
 
 
 def test_links_in_the_readme_and_docs_name_files_in_the_repository():
