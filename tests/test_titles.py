@@ -91,6 +91,7 @@ def test_the_first_exchange_gets_a_title_from_the_model(chat, store, fake_ollama
     assert events.titles() == ["Why the Sky Is Blue"]
     [asked] = title_requests(fake_ollama)
     assert asked["model"] == "llama3.2" and asked["options"] == TITLE_OPTIONS
+    assert asked["think"] is False  # a reasoning model would spend the budget thinking
     assert "Why is the sky blue?" in asked["messages"][-1]["content"]
     assert "Rayleigh" in asked["messages"][-1]["content"]  # the answer is in the prompt too
     # A new title is no news in the chat: the conversation does not move up the list.

@@ -25,7 +25,9 @@ log = logging.getLogger("cloudtolocalllm.titles")
 TITLE_CHARS = 60
 _EXCERPT_CHARS = 1500  # of each message in the prompt: the gist is at the start
 # Low temperature: a title should be plain, not creative. A short answer is all we use,
-# and the cap keeps a rambling (or thinking) model from holding Ollama for long.
+# and the cap keeps a rambling model from holding Ollama for long. A reasoning model is
+# told not to think (`think: false`): its thoughts would spend the whole budget before
+# the title (a model that cannot think accepts `false` and ignores it).
 TITLE_OPTIONS = {"temperature": 0.2, "num_predict": 60}
 _PROMPT = (
     "Write a short title (at most 6 words) for the conversation below, in the language the "
@@ -123,6 +125,6 @@ class TitleWriter:
     def _ask(self, endpoint_id: str, model: str, question: str, answer: str) -> str:
         prompt = _PROMPT.format(question=question[:_EXCERPT_CHARS], answer=answer[:_EXCERPT_CHARS])
         raw = self._endpoints.get(endpoint_id).chat(
-            model, [{"role": "user", "content": prompt}], TITLE_OPTIONS
+            model, [{"role": "user", "content": prompt}], TITLE_OPTIONS, think=False
         )
         return clean_title(raw)

@@ -125,8 +125,15 @@ class Provider(Protocol):
         """The model's own context length in tokens, or None if the server can't say."""
         ...
 
-    def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
-        """A whole reply at once (titles)."""
+    def chat(
+        self,
+        model: str,
+        messages: list[dict],
+        options: dict | None = None,
+        *,
+        think: bool | None = None,
+    ) -> str:
+        """A whole reply at once (titles); `think` as for `chat_stream`."""
         ...
 
     def chat_stream(

@@ -45,9 +45,16 @@ class OllamaClient(HTTPClient):
     def context_window(self, model: str, timeout: float | None = None) -> int | None:
         return context_length(self.show(model, timeout=timeout))
 
-    def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
+    def chat(
+        self,
+        model: str,
+        messages: list[dict],
+        options: dict | None = None,
+        *,
+        think: bool | None = None,
+    ) -> str:
         """A whole reply at once (`stream: false`): the message's content."""
-        payload = _chat_payload(model, messages, options, None, stream=False)
+        payload = _chat_payload(model, messages, options, think, stream=False)
         body = self._get_json("POST", self._url("/api/chat"), payload)
         if "error" in body:
             raise OllamaStreamError(str(body["error"]))
