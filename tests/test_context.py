@@ -136,7 +136,11 @@ def test_a_long_conversation_is_trimmed_to_num_ctx(chat, store, fake_ollama):
     assert len(messages) == 1 + 11 - start["context"]["dropped"]  # system + 11 turns, less N
     assert sum(estimate_tokens(m["content"]) + TOKENS_PER_MESSAGE for m in messages) <= 384
     # Nothing is lost: trimming only shapes what Ollama is sent.
-    assert len(store.get_conversation(cid)["messages"]) == 12
+    stored = store.get_conversation(cid)["messages"]
+    assert len(stored) == 12
+    # The reply keeps the trim it was written under, for the notice after a reload.
+    assert stored[-1]["stats"]["context"] == start["context"]
+    assert "context" not in (stored[1]["stats"] or {})  # the first answer saw everything
 
 
 def test_a_message_num_ctx_overrides_the_conversations(chat, store, fake_ollama):
@@ -161,3 +165,18 @@ def test_a_hung_show_does_not_hold_the_reply_and_is_asked_again(fake_ollama):
     assert windows.num_ctx(ollama, "llama3.2", None) == OLLAMA_DEFAULT_NUM_CTX
     fake_ollama.show_delay = 0.0
     assert windows.trained(ollama, "llama3.2") == 131072  # not cached while unknown
+
+
+def test_a_cancelled_trimmed_reply_keeps_the_trim_too(chat, store, fake_ollama):
+    conversation = store.create_conversation(model="llama3.2", options={"num_ctx": 256})
+    fake_ollama.tokens = ["r" * 400]
+    list(chat.send(conversation["id"], "q" * 600).frames())
+    fake_ollama.token_count, fake_ollama.token_delay = 200, 0.01
+    handle = chat.send(conversation["id"], "and then?")
+    frames = handle.frames()
+    start = next(frames)
+    assert start["context"]["dropped"] > 0
+    chat.cancel(start["message_id"])
+    assert list(frames)[-1]["type"] == "cancelled"
+    reply = store.get_message(start["message_id"])
+    assert reply["status"] == "cancelled" and reply["stats"] == {"context": start["context"]}

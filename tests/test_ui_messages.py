@@ -327,6 +327,19 @@ def test_a_notice_says_when_older_messages_did_not_fit(browser, runtime, fake_ol
     )
     assert streamed(fake_ollama)[-1]["options"]["num_ctx"] == 200
     assert len(streamed(fake_ollama)[-1]["messages"]) == 1  # what the notice says happened
+
+    # The notice is stored with the reply: it is still there after a reload (phone, dark).
+    page.set_viewport_size({"width": 390, "height": 760})
+    page.emulate_media(color_scheme="dark")
+    page.reload()
+    replies = page.locator(REPLY)
+    expect(replies).to_have_count(2, timeout=15_000)
+    expect(replies.first.get_by_test_id("context-notice")).to_have_count(0)
+    expect(replies.last.get_by_test_id("context-notice")).to_have_text(
+        "2 older messages were left out to fit the model's context (num_ctx 200)"
+    )
+    replies.last.get_by_test_id("context-notice").scroll_into_view_if_needed()
+    screenshot(page, "messages-context-notice-phone-dark.png")
     page.context.close()
 
 

@@ -29,7 +29,7 @@ export class Chat {
     this.currentId = null;
     this.conversation = null; // as last loaded: its settings and active path
     this.replies = new RepliesInFlight();
-    this.contextNotes = new Map(); // message_id -> start.context with dropped > 0 (this session)
+    this.contextNotes = new Map(); // message_id -> start.context with dropped > 0, until stored
     this.loadSeq = 0;
     this.polls = 0;
     this.pollTimer = null;
@@ -102,7 +102,7 @@ export class Chat {
       const kept = shown.get(m.id);
       if (kept && showsMessage(kept, m)) return kept;
       if (m.role === "user") return userMessage(m);
-      return storedAssistant(m, this.contextNotes.get(m.id)).element;
+      return storedAssistant(m, this.contextNotes.get(m.id) ?? m.stats?.context).element;
     };
     this.drawer.show(messages, {
       nodeFor,

@@ -153,8 +153,8 @@ class ReplyRunner:
     def _store_outcome(
         self, reply: Reply, writer: ProgressWriter, outcome: Outcome, content: str
     ) -> dict:
-        done, failure, thinking_ms = outcome.done, outcome.failure, outcome.thinking_ms
-        thought = {"thinking_ms": thinking_ms} if thinking_ms is not None else None
+        done, failure = outcome.done, outcome.failure
+        thought = _kept_stats(reply, outcome.thinking_ms)
         if reply.cancel_requested.is_set():
             status = reply.stop_reason
             writer.store_final(status=status, stats=thought)
@@ -199,3 +199,14 @@ def error_frame(reply: Reply, code: str, message: str, content: str = "") -> dic
         "message_id": reply.message_id,
         "content": content,
     }
+
+
+def _kept_stats(reply: Reply, thinking_ms: float | None) -> dict | None:
+    """What a reply stores in `stats` whatever its end: the thinking time, and the trim
+    (`context`) when older messages were left out, so the notice outlives the stream."""
+    kept: dict = {}
+    if thinking_ms is not None:
+        kept["thinking_ms"] = thinking_ms
+    if reply.context and reply.context.get("dropped"):
+        kept["context"] = reply.context
+    return kept or None
