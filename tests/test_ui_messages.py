@@ -3,6 +3,8 @@ per-conversation settings and live titles, against the real backend and the fake
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -439,3 +441,50 @@ def test_a_rename_elsewhere_updates_the_header_and_the_list(browser, runtime, fa
     expect(page.get_by_test_id("conversation-title")).to_have_text("Sky notes")
     assert page.title() == "Sky notes — CloudToLocalLLM"
     page.context.close()
+
+
+def test_a_second_window_sees_the_reply_stream_live(browser, runtime, fake_ollama):
+    created = api(runtime, "POST", "api/conversations", json={"model": MODEL, "title": "Shared"})
+    cid = created.json()["id"]
+    # The watching window: a phone in the dark, showing the same conversation.
+    phone = browser.new_context(viewport={"width": 390, "height": 760}, color_scheme="dark")
+    watcher = phone.new_page()
+    received: list[dict] = []
+    sent: list[dict] = []
+    watcher.on(
+        "websocket",
+        lambda ws: (
+            ws.on("framereceived", lambda data: received.append(json.loads(data))),
+            ws.on("framesent", lambda data: sent.append(json.loads(data))),
+        ),
+    )
+    watcher.add_init_script(
+        f"localStorage.setItem('ctl.conversation', {json.dumps(json.dumps(cid))})"
+    )
+    watcher.goto(f"{runtime.url}?token={runtime.token}")
+    watcher.wait_for_selector("body[data-ws=open]", state="attached", timeout=15_000)
+    expect(watcher.get_by_test_id("chat-title")).to_have_text("Shared")
+
+    sender = open_page(browser, runtime)
+    sender.get_by_test_id("conversation-item").first.click()
+    fake_ollama.tokens = [f"word{i} " for i in range(60)]
+    fake_ollama.token_delay = 0.05  # about 3 s: long enough to be seen mid-stream
+    box = sender.get_by_test_id("composer-input")
+    box.fill("Count slowly")
+    box.press("Enter")
+
+    reply = watcher.locator(REPLY).last
+    expect(reply).to_have_attribute("data-status", "streaming", timeout=15_000)
+    expect(reply.get_by_test_id("message-content")).to_contain_text("word1", timeout=15_000)
+    screenshot(watcher, "messages-watch-live-phone-dark.png")
+    expect(reply).to_have_attribute("data-status", "complete", timeout=15_000)
+    expect(reply.get_by_test_id("message-content")).to_contain_text("word59")
+    # It came as the reply's own frames, not by reading the store afterwards.
+    assert {"type": "conversation.watch", "conversation_id": cid} in [
+        {k: f.get(k) for k in ("type", "conversation_id")} for f in sent
+    ]
+    reply_frames = ("start", "chunk", "complete", "cancelled", "error")
+    types = [f["type"] for f in received if f["type"] in reply_frames]
+    assert "start" in types and "chunk" in types and types[-1] == "complete"
+    phone.close()
+    sender.context.close()

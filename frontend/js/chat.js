@@ -1,5 +1,6 @@
 // The chat pane: loads a conversation, shows its active path (the branch on screen), sends
 // messages; replies are played by streams.js, branch operations live in branches.js.
+// (Just over 300 lines: the pane's state and its loading belong together.)
 import { MessageActions } from "./actions.js";
 import { Branches } from "./branches.js";
 import { ConversationSettings } from "./convsettings.js";
@@ -10,6 +11,7 @@ import { RepliesInFlight } from "./replies.js";
 import { Streams } from "./streams.js";
 import { toast, toastError } from "./toast.js";
 import { debounce, uuid } from "./util.js";
+import { ConversationWatch } from "./watch.js";
 
 const POLL_MS = 1500; // a reply streaming without us (after a socket drop): poll the store
 const MAX_POLLS = 400;
@@ -26,6 +28,7 @@ export class Chat {
     this.hooks = o;
     this.list = document.getElementById("messages-inner");
     this.drawer = new ListDrawer(this.list);
+    this.watch = new ConversationWatch(o);
     this.currentId = null;
     this.conversation = null; // as last loaded: its settings and active path
     this.replies = new RepliesInFlight();
@@ -48,6 +51,16 @@ export class Chat {
     this.reloadSoon = debounce(() => this.reload(), 120);
     for (const type of REPLY_FRAMES) o.router.on(type, (frame) => this.streams.handle(frame));
     o.router.on("conversation.", (frame) => this.onConversationEvent(frame));
+  }
+
+  /** The conversation on screen (null: a new chat); whoever changes it, it is watched. */
+  get currentId() {
+    return this.shownId;
+  }
+
+  set currentId(id) {
+    this.shownId = id;
+    this.watch.show(id);
   }
 
   hasMessages() {
