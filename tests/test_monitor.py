@@ -230,6 +230,25 @@ def test_model_count_is_refreshed_every_nth_heartbeat_or_on_request(fake, make_m
     assert monitor.check_now()["model_count"] == 2
 
 
+def test_status_read_later_says_the_time_left_until_the_retry(fake, bus, make_monitor) -> None:
+    watcher = Watcher(bus)
+    clock = StepClock(step=0.0)  # time moves only when the test moves it
+    cfg = MonitorConfig(backoff_base_s=4.0, backoff_factor=2.0, backoff_cap_s=30.0)
+    monitor = make_monitor(fake.url, cfg, clock=clock, random=lambda: 0.5)
+    fake.stop()
+    failed = monitor.check_now()
+    assert (failed["reconnect_attempt"], failed["next_retry_s"]) == (1, 2.0)
+    assert watcher.drain()[-1]["next_retry_s"] == 2.0  # the news: the whole step
+    clock.now += 0.75
+    # A window that connects now (or GET /api/status) gets what is left: one countdown.
+    assert monitor.status()["next_retry_s"] == 1.25
+    clock.now += 5.0
+    assert monitor.status()["next_retry_s"] == 0.0  # due (the retry is under way)
+    fake.start()
+    assert monitor.check_now()["next_retry_s"] is None
+    assert monitor.status()["next_retry_s"] is None
+
+
 def test_status_published_on_changes_not_on_identical_heartbeats(fake, bus, make_monitor) -> None:
     watcher = Watcher(bus)
     clock = StepClock(step=0.004)  # every check measures 4 ms

@@ -88,3 +88,47 @@ def test_hash_new_opens_a_new_chat_instead_of_the_last_one(browser, runtime):
     expect(fresh.get_by_test_id("conversation-item")).to_have_count(1)
     assert "#new" not in fresh.url
     page.context.close()
+
+
+# A second pill, on a copy of the header's element, fed by hand on the page's fake clock:
+# the app's own pill keeps the original (and whatever Ollama's real status says).
+_PILL_UNDER_TEST = """async (retry) => {
+  const { StatusPill } = await import("./js/status.js");
+  const original = document.getElementById("status-pill");
+  const copy = original.cloneNode(true);
+  original.id = "status-pill-of-the-app";
+  original.after(copy);
+  original.hidden = true;
+  copy.dataset.testid = "pill-under-test";
+  const pill = new StatusPill({ onReconnect: () => {} });
+  pill.setSocketOpen(true);
+  pill.setStatus({ state: "reconnecting", endpoint: "http://127.0.0.1:11434",
+    error: "Connection refused", reconnect_attempt: 3, next_retry_s: retry });
+}"""
+
+
+def test_the_reconnect_countdown_counts_each_second_down_to_the_retry(browser, runtime):
+    context = browser.new_context(viewport={"width": 390, "height": 760}, color_scheme="dark")
+    page = context.new_page()
+    page.clock.install()
+    page.goto(f"{runtime.url}?token={runtime.token}")
+    page.wait_for_selector("body[data-ws=open]", state="attached", timeout=15_000)
+    page.clock.pause_at(page.evaluate("Date.now()") + 1000)  # time moves when the test says
+    page.evaluate(_PILL_UNDER_TEST, 2.5)
+    pill = page.get_by_test_id("pill-under-test")
+    expect(pill).to_have_text("Reconnecting in 3 s")
+    screenshot(page, "ui-reconnect-countdown-phone-dark.png")  # a dot; the label is for AT
+    page.set_viewport_size({"width": 1180, "height": 760})
+    screenshot(page, "ui-reconnect-countdown-dark.png")
+    # 2.5 s left: "3" until 2 s are left, then one number a second, then the retry itself.
+    seen = []
+    for step_ms in (400, 200, 1000, 1000):
+        page.clock.run_for(step_ms)
+        seen.append(pill.inner_text())
+    assert seen == [
+        "Reconnecting in 3 s",  # 2.1 s left
+        "Reconnecting in 2 s",  # 1.9 s left
+        "Reconnecting in 1 s",  # 0.9 s left
+        "Reconnecting…",  # due: the retry is under way, no number runs past it
+    ]
+    context.close()

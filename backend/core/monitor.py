@@ -150,11 +150,20 @@ class ConnectionMonitor:
         self._check_requested = False
         self._checks_done = 0
         self._delay = 0.0
+        self._retry_due = 0.0  # the clock's reading at the next retry, while retrying
 
     def status(self) -> dict[str, Any]:
-        """A copy of STATUS plus `model_count`; safe from any thread."""
+        """A copy of STATUS plus `model_count`; safe from any thread.
+
+        `next_retry_s` is the time left until the retry, not the step it was scheduled
+        with: a window that asks later (or connects later) counts down from where the
+        others are instead of starting the countdown over.
+        """
         with self._cond:
-            return dict(self._status)
+            status = dict(self._status)
+            if status["next_retry_s"] is not None:
+                status["next_retry_s"] = round(max(0.0, self._retry_due - self._clock()), 3)
+            return status
 
     def start(self) -> None:
         """Start the daemon loop; it checks at once. Does nothing if already running."""
@@ -303,6 +312,7 @@ class ConnectionMonitor:
                 state = "reconnecting" if self._ever_connected else "disconnected"
             attempt = self._status["reconnect_attempt"] + 1
             delay = backoff_delay(attempt, self._config, self._random())
+            self._retry_due = self._clock() + delay
             self._update_locked(
                 state=state,
                 latency_ms=None,

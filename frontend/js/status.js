@@ -42,7 +42,7 @@ export class StatusPill {
   }
 
   render() {
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     this.timer = null;
     if (!this.socketOpen) {
       this.paint(
@@ -55,10 +55,12 @@ export class StatusPill {
     const s = this.status || { state: "connecting" };
     let text = LABELS[s.state] || s.state;
     if (s.state === "reconnecting" && this.deadline) {
-      const left = Math.ceil((this.deadline - Date.now()) / 1000);
-      if (left > 0) {
-        text = `Reconnecting in ${left} s`;
-        this.timer = setInterval(() => this.render(), 1000);
+      const leftMs = this.deadline - Date.now();
+      if (leftMs > 0) {
+        text = `Reconnecting in ${Math.ceil(leftMs / 1000)} s`;
+        // Next paint when the whole seconds left change, so each number shows for a full
+        // second and the last one ends with the retry itself (then "Reconnecting…").
+        this.timer = setTimeout(() => this.render(), leftMs % 1000 || 1000);
       }
     }
     this.paint(s.state, text, tooltip(s));
