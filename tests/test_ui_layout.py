@@ -363,3 +363,33 @@ def test_the_models_dialog_stays_put_as_pulls_come_and_go(
     shot(page, f"layout-models-pulling-{screen['width']}-{scheme}")
     assert dialog.bounding_box() == before
     page.context.close()
+
+
+# Where the toasts are, against the header and the message list (boxes on the page).
+TOAST_OVERLAPS = """async () => {
+  const { toast } = await import("./js/toast.js");
+  toast("Couldn't rename the conversation: the disk is full", { timeout: 0 });
+  toast("Exported 3 conversations", { kind: "info", timeout: 0 });
+  const box = (el) => el.getBoundingClientRect();
+  const meets = (a, b) =>
+    a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const header = box(document.querySelector(".chat-header"));
+  const list = box(document.getElementById("messages"));
+  return [...document.querySelectorAll("[data-testid=toast]")].map((node) => {
+    const t = box(node);
+    return { header: meets(t, header), messages: meets(t, list), height: t.height };
+  });
+}"""
+
+
+@pytest.mark.parametrize(("screen", "scheme"), [SCREENS[1], SCREENS[2]])
+def test_toasts_cover_neither_the_header_nor_the_messages(browser, runtime, screen, scheme):
+    page = open_page(browser, runtime, screen, scheme, seed(runtime, export()))
+    expect(page.locator("[data-testid=message][data-role=assistant]")).to_have_count(1)
+    placed = page.evaluate(TOAST_OVERLAPS)
+    assert len(placed) == 2 and all(t["height"] > 0 for t in placed)
+    assert not any(t["header"] or t["messages"] for t in placed), placed
+    expect(page.get_by_test_id("toast").first).to_be_visible()
+    expect(page.get_by_test_id("composer-input")).to_be_in_viewport()  # still there to type in
+    shot(page, f"toasts-{screen['width']}-{scheme}")
+    page.context.close()
