@@ -312,6 +312,8 @@ def test_rest_import_of_a_bad_file_is_400_and_writes_nothing(api: Api) -> None:
 def test_unreadable_bodies_are_400(api: Api, body: bytes, code: str) -> None:
     response = api.import_(body)
     assert response.status_code == 400 and response.json()["error"]["code"] == code
+    if code == "invalid_json" and body:  # what import reads, not where a parser gave up
+        assert response.json()["error"]["message"] == import_body.NOT_AN_EXPORT
 
 
 def test_a_file_over_the_limit_is_413(api: Api, monkeypatch) -> None:

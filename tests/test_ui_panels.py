@@ -422,6 +422,19 @@ def test_importing_a_file_lists_its_conversations_and_a_bad_file_is_explained(
     expect(result).to_have_attribute("data-kind", "error")
     expect(result).to_contain_text("format: must be 'cloudtolocalllm-export'")
 
+    markdown = tmp_path / "chats.md"
+    markdown.write_text("# Benchmarks\n\n**You:** Compare\n", encoding="utf-8")
+    chooser.set_input_files(str(markdown))
+    expect(result).to_have_text(
+        "Couldn't import chats.md: This is not a CloudToLocalLLM export. Import reads the JSON "
+        "files the app exports; a Markdown export is for reading and cannot be imported."
+    )
+    expect(page.get_by_test_id("conversation-item")).to_have_count(0)
+    page.set_viewport_size({"width": 390, "height": 844})
+    result.scroll_into_view_if_needed()
+    both_themes(page, "settings-import-markdown-390")
+    page.set_viewport_size({"width": 1180, "height": 760})
+
     chooser.set_input_files(str(good))
     expect(result).to_have_attribute("data-kind", "ok")
     expect(result).to_have_text("Imported 3 conversations")

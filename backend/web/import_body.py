@@ -43,6 +43,12 @@ def read_body(stream: BinaryIO, declared: int | None) -> bytearray:
     return body
 
 
+NOT_AN_EXPORT = (
+    "This is not a CloudToLocalLLM export. Import reads the JSON files the app exports; "
+    "a Markdown export is for reading and cannot be imported."
+)
+
+
 def parse_document(raw: bytes | bytearray) -> Any:
     """The JSON document, refused with a 400 once it holds more objects than its size allows."""
     allowed = FREE_OBJECTS + len(raw) // BYTES_PER_OBJECT
@@ -57,6 +63,12 @@ def parse_document(raw: bytes | bytearray) -> Any:
 
     try:
         return parse_json(raw, object_hook=count)
+    except BadRequest as exc:
+        if exc.code != "invalid_json":
+            raise
+        # A Markdown export (or any other file) picked by mistake: say what import reads,
+        # not where a JSON parser gave up.
+        raise BadRequest(NOT_AN_EXPORT, code="invalid_json") from exc
     except _TooManyObjects:
         raise BadRequest(
             f"The file holds more objects (messages, conversations) than its size allows: "
