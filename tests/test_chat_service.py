@@ -348,6 +348,18 @@ def test_bad_settings_are_refused_before_anything_is_stored(chat, store, options
     assert (unchanged["options"], unchanged["think"]) == ({}, None)
 
 
+def test_every_bad_option_is_named_in_one_refusal(store):
+    conversation = store.create_conversation("settings")
+    bad = {"temperature": "warm", "top_p": 1.5, "seed": 7, "num_ctx": 0}
+    with pytest.raises(BadRequest) as caught:
+        store.update_conversation(conversation["id"], options=bad)
+    assert caught.value.code == "invalid_option"
+    assert caught.value.message == (
+        "Option 'temperature' must be a number; Option 'top_p' must be between 0 and 1; "
+        "Option 'num_ctx' must be at least 1"
+    )
+
+
 def test_settings_over_rest(runtime, fake_ollama):
     import requests
 

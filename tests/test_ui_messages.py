@@ -364,17 +364,26 @@ def test_chat_settings_are_checked_saved_and_used(browser, runtime, fake_ollama,
     panel.get_by_test_id("chat-settings-seed").fill("42")
     panel.get_by_test_id("chat-settings-think-on").check(force=True)
     panel.get_by_test_id("chat-settings-model").select_option("qwen3:8b")
+    panel.get_by_test_id("chat-settings-num_ctx").fill("0")
     panel.get_by_test_id("chat-settings-save").click()
+    # One Save flags every bad field, not only the first; focus goes to the first.
     expect(panel.get_by_test_id("chat-settings-temperature-error")).to_have_text("Enter a number")
-    expect(panel.get_by_test_id("chat-settings-temperature")).to_be_focused()
-
-    panel.get_by_test_id("chat-settings-temperature").fill("0.3")
-    panel.get_by_test_id("chat-settings-save").click()  # the backend checks the range
     expect(panel.get_by_test_id("chat-settings-top_p-error")).to_have_text(
         "Must be between 0 and 1"
     )
-    expect(panel.get_by_test_id("chat-settings-temperature-error")).to_be_hidden()
+    expect(panel.get_by_test_id("chat-settings-num_ctx-error")).to_have_text("Must be at least 1")
+    expect(panel.get_by_test_id("chat-settings-seed-error")).to_be_hidden()
+    expect(panel.locator("[aria-invalid=true]")).to_have_count(3)
+    expect(panel.get_by_test_id("chat-settings-temperature")).to_be_focused()
     screenshot(page, f"messages-settings-{'dark' if dark else 'light'}.png")
+    if dark:
+        page.set_viewport_size({"width": 390, "height": 844})
+        panel.get_by_test_id("chat-settings-top_p").scroll_into_view_if_needed()
+        screenshot(page, "messages-settings-390-dark.png")
+        page.set_viewport_size({"width": 1180, "height": 760})
+
+    panel.get_by_test_id("chat-settings-temperature").fill("0.3")
+    panel.get_by_test_id("chat-settings-num_ctx").fill("8192")
     panel.get_by_test_id("chat-settings-top_p").fill("")  # empty: the model's default
     expect(panel.get_by_test_id("chat-settings-top_p-error")).to_be_hidden()
     panel.get_by_test_id("chat-settings-save").click()

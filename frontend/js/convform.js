@@ -3,10 +3,13 @@
 // here; the ranges are the backend's, and its refusals are shown beside the field.
 import { el } from "./util.js";
 
+// The ranges are the backend's (OPTION_RULES in store/validation.py), checked here too so
+// that one Save flags every bad field at once; the backend still decides, and names every
+// bad option it finds (errorsFromServer).
 export const OPTION_FIELDS = [
-  { key: "temperature", label: "Temperature", integer: false, hint: "e.g. 0.7" },
-  { key: "top_p", label: "Top P", integer: false, hint: "0 – 1" },
-  { key: "num_ctx", label: "Context size", integer: true, hint: "num_ctx" },
+  { key: "temperature", label: "Temperature", integer: false, hint: "e.g. 0.7", min: 0 },
+  { key: "top_p", label: "Top P", integer: false, hint: "0 – 1", min: 0, max: 1 },
+  { key: "num_ctx", label: "Context size", integer: true, hint: "num_ctx", min: 1 },
   { key: "seed", label: "Seed", integer: true, hint: "for repeatable replies" },
 ];
 const THINK_CHOICES = [
@@ -138,16 +141,20 @@ export function buildForm(conversation) {
   return { body, controls };
 }
 
-function parseNumber(raw, integer) {
+function parseNumber(raw, { integer, min, max }) {
   const text = raw.trim().replace(/^\+/, "");
   if (!/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(text)) return { error: "Enter a number" };
   const value = Number(text);
   if (!Number.isFinite(value)) return { error: "Enter a number" };
   if (integer && !Number.isInteger(value)) return { error: "Enter a whole number" };
+  if (value < min || value > max) {
+    const bounds = max === undefined ? `at least ${min}` : `between ${min} and ${max}`;
+    return { error: `Must be ${bounds}` };
+  }
   return { value };
 }
 
-/** The PATCH body from the form, or {errors} (key -> message) when a value is not a number. */
+/** The PATCH body from the form, or {errors} (key -> message) for every value that is bad. */
 export function readForm(controls, conversation) {
   const options = { ...((conversation && conversation.options) || {}) }; // keep keys not shown
   const errors = {};
@@ -155,7 +162,7 @@ export function readForm(controls, conversation) {
     const raw = controls.options[f.key].value;
     delete options[f.key];
     if (!raw.trim()) continue;
-    const parsed = parseNumber(raw, f.integer);
+    const parsed = parseNumber(raw, f);
     if (parsed.error) errors[f.key] = parsed.error;
     else options[f.key] = parsed.value;
   }
@@ -193,10 +200,17 @@ function clearError(controls, key) {
   controls.options[key].setAttribute("aria-invalid", "false");
 }
 
-/** "Option 'top_p' must be between 0 and 1" -> {top_p: "Must be between 0 and 1"}. */
+/**
+ * "Option 'top_p' must be between 0 and 1; Option 'top_k' must be at least 0" ->
+ * {top_p: "Must be between 0 and 1", top_k: "Must be at least 0"}: the server names every
+ * bad option. null when one it names is not a field of the form (then it says it whole).
+ */
 export function errorsFromServer(message) {
-  const match = /Option '(\w+)' (.*)$/.exec(message || "");
-  if (!match || !OPTION_FIELDS.some((f) => f.key === match[1])) return null;
-  const text = match[2];
-  return { [match[1]]: text.charAt(0).toUpperCase() + text.slice(1) };
+  const errors = {};
+  for (const part of (message || "").split("; ")) {
+    const match = /^Option '(\w+)' (.*)$/.exec(part);
+    if (!match || !OPTION_FIELDS.some((f) => f.key === match[1])) return null;
+    errors[match[1]] = match[2].charAt(0).toUpperCase() + match[2].slice(1);
+  }
+  return errors;
 }

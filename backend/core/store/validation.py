@@ -73,21 +73,35 @@ def conversation_fields(**fields: Any) -> dict[str, Any]:
 
 
 def check_options(options: Any) -> dict[str, Any] | None:
-    """Ollama options, checked key by key: unknown keys and ill-typed values are refused."""
+    """Ollama options, checked key by key: unknown keys and ill-typed values are refused.
+
+    Every bad option is named, not only the first (one message, the problems joined by
+    "; "), so a form can flag each field at once.
+    """
     if options is None:
         return None
     if not isinstance(options, dict):
         raise BadRequest("options must be an object", code="invalid_field")
+    problems = []
     for key, value in options.items():
-        if key == "stop":
-            _check_stop(value)
-            continue
-        rule = OPTION_RULES.get(key)
-        if rule is None:
-            known = ", ".join([*OPTION_RULES, "stop"])
-            raise BadRequest(f"Unknown option {key!r}; known: {known}", code="invalid_option")
-        _check_number(key, value, *rule)
+        try:
+            _check_option(key, value)
+        except BadRequest as exc:
+            problems.append(exc.message)
+    if problems:
+        raise BadRequest("; ".join(problems), code="invalid_option")
     return dict(options)
+
+
+def _check_option(key: str, value: Any) -> None:
+    if key == "stop":
+        _check_stop(value)
+        return
+    rule = OPTION_RULES.get(key)
+    if rule is None:
+        known = ", ".join([*OPTION_RULES, "stop"])
+        raise BadRequest(f"Unknown option {key!r}; known: {known}", code="invalid_option")
+    _check_number(key, value, *rule)
 
 
 def _check_number(key: str, value: Any, kind: str, low: float | None, high: float | None) -> None:
