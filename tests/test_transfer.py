@@ -153,7 +153,7 @@ def test_markdown_export_holds_every_conversation(api: Api, runtime) -> None:
     assert api.export("pdf").json()["error"]["code"] == "invalid_format"
 
 
-def test_importing_twice_gives_new_ids_and_follows_references(tmp_path: Path) -> None:
+def test_importing_the_same_export_twice_adds_nothing(tmp_path: Path) -> None:
     document = tree_document() if HAS_TREE else {
         "format": "cloudtolocalllm-export", "version": 1,
         "conversations": [{"id": "tree1", "title": "T", "messages": [
@@ -161,10 +161,29 @@ def test_importing_twice_gives_new_ids_and_follows_references(tmp_path: Path) ->
     }  # fmt: skip
     with Store(tmp_path / "a.db") as store:
         first = transfer.import_document(store, document)
+        before = exported_document(store)
         second = transfer.import_document(store, document)
-        [summary] = second["conversations"]
-        assert first["conversations"][0]["id"] == "tree1"
-        assert summary["original_id"] == "tree1" and summary["id"] != "tree1"
+        assert first["conversations"][0]["id"] == "tree1" and first["skipped"] == []
+        title = first["conversations"][0]["title"]
+        assert second["imported"] == {"conversations": 0, "messages": 0, "skipped": 1}
+        assert second["conversations"] == [] and second["skipped"] == [
+            {"id": "tree1", "title": title}
+        ]
+        after = exported_document(store)
+    assert after["conversations"] == before["conversations"]
+
+
+def test_taken_message_ids_get_new_ones_and_references_follow(tmp_path: Path) -> None:
+    document = tree_document() if HAS_TREE else {
+        "format": "cloudtolocalllm-export", "version": 1,
+        "conversations": [{"id": "tree1", "title": "T", "messages": [
+            {"id": "u1", "role": "user", "content": "Hi"}]}],
+    }  # fmt: skip
+    with Store(tmp_path / "a.db") as store:
+        transfer.import_document(store, document)
+        document["conversations"][0]["id"] = "tree2"  # another conversation, same message ids
+        [summary] = transfer.import_document(store, document)["conversations"]
+        assert summary["original_id"] == summary["id"] == "tree2"
         exported = exported_document(store)["conversations"]
     everything = {c["id"]: c for c in exported}  # every message, not just the path shown
     copy_, original = everything[summary["id"]], everything["tree1"]
@@ -182,10 +201,14 @@ def test_importing_twice_gives_new_ids_and_follows_references(tmp_path: Path) ->
 def test_a_single_exported_conversation_imports(api: Api, runtime) -> None:
     cid = ws_chat(runtime, "Export me alone")
     single = api.request("GET", f"/conversations/{cid}/export", params={"format": "json"}).json()
+    again = api.import_(single)  # it is still here: skipped, said so
+    assert again.status_code == 201 and again.json()["conversations"] == []
+    assert again.json()["skipped"] == [{"id": cid, "title": single["title"]}]
+    assert api.request("DELETE", f"/conversations/{cid}").status_code == 204
     response = api.import_(single)
     assert response.status_code == 201
     [summary] = response.json()["conversations"]
-    assert summary["original_id"] == cid and summary["id"] != cid
+    assert summary["original_id"] == summary["id"] == cid  # back under its own id
     copy_ = api.request("GET", f"/conversations/{summary['id']}").json()
     assert [m["content"] for m in copy_["messages"]] == [m["content"] for m in single["messages"]]
     assert copy_["messages"][1]["stats"] == single["messages"][1]["stats"]

@@ -39,14 +39,17 @@ REPLY = (
 
 
 def export(
-    title: str = "Benchmarks", reply: str = REPLY, stamp: str = "2026-01-01T00:00:00Z"
+    title: str = "Benchmarks",
+    reply: str = REPLY,
+    stamp: str = "2026-01-01T00:00:00Z",
+    cid: str = "c1",
 ) -> dict:
     return {
         "format": "cloudtolocalllm-export",
         "version": 1,
         "conversations": [
             {
-                "id": "c1",
+                "id": cid,  # one id per chat: importing an id already there skips it
                 "title": title,
                 "created_at": stamp,
                 "updated_at": stamp,
@@ -289,7 +292,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_view(browser, runtime
 
 def test_the_chat_list_is_one_tab_stop_with_arrow_keys_inside(browser, runtime):
     for i in range(12):
-        seed(runtime, export(title=f"Chat number {i}"))
+        seed(runtime, export(title=f"Chat number {i}", cid=f"c{i}"))
     page = open_page(browser, runtime, DESKTOP, "dark")
     items = page.get_by_test_id("conversation-item")
     expect(items).to_have_count(12)
@@ -328,7 +331,7 @@ def test_the_chat_list_is_one_tab_stop_with_arrow_keys_inside(browser, runtime):
 
 def test_renaming_a_chat_keeps_its_place_in_the_list(browser, runtime):
     for day, title in enumerate(("Oldest chat", "Middle chat", "Newest chat"), start=1):
-        seed(runtime, export(title=title, stamp=f"2026-01-0{day}T00:00:00Z"))
+        seed(runtime, export(title=title, stamp=f"2026-01-0{day}T00:00:00Z", cid=f"c{day}"))
     page = open_page(browser, runtime, DESKTOP, "light")
     titles = page.get_by_test_id("conversation-title")
     expect(titles).to_have_text(["Newest chat", "Middle chat", "Oldest chat"])

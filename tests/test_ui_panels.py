@@ -409,7 +409,10 @@ def test_importing_a_file_lists_its_conversations_and_a_bad_file_is_explained(
     browser, runtime, tmp_path
 ):
     good = tmp_path / "chats.json"
-    good.write_text(json.dumps(EXPORT), encoding="utf-8")
+    exported = json.loads(json.dumps(EXPORT))
+    for n, conversation in enumerate(exported["conversations"]):
+        conversation["id"] = f"exported{n}"  # as the app's exports have
+    good.write_text(json.dumps(exported), encoding="utf-8")
     bad = tmp_path / "other.json"
     bad.write_text(json.dumps({"format": "something-else", "version": 1}), encoding="utf-8")
     page = open_page(browser, runtime)
@@ -438,6 +441,9 @@ def test_importing_a_file_lists_its_conversations_and_a_bad_file_is_explained(
     chooser.set_input_files(str(good))
     expect(result).to_have_attribute("data-kind", "ok")
     expect(result).to_have_text("Imported 3 conversations")
+    expect(page.get_by_test_id("conversation-item")).to_have_count(3)
+    chooser.set_input_files(str(good))  # the same file again: nothing doubles, and it says so
+    expect(result).to_have_text("Nothing new to import: 3 conversations already here")
     expect(page.get_by_test_id("conversation-item")).to_have_count(3)
 
     with page.expect_download() as info:

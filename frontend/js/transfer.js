@@ -45,10 +45,19 @@ export async function importFile(api, file) {
   try {
     const result = await api.importFile(file);
     const count = (result && result.imported && result.imported.conversations) || 0;
-    const text = `Imported ${count} conversation${count === 1 ? "" : "s"}`;
+    const text = importedText(count, (result && result.skipped) || []);
     toast(text, { kind: "info" });
     return { ok: true, count, text, conversations: result.conversations || [] };
   } catch (err) {
     return { ok: false, text: `Couldn't import ${file.name || "the file"}: ${err.message}` };
   }
+}
+
+/** "Imported 2 conversations; 1 already here was skipped" (an id already present is skipped). */
+function importedText(count, skipped) {
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (!skipped.length) return `Imported ${plural(count, "conversation")}`;
+  const here = `${skipped.length} already here ${skipped.length === 1 ? "was" : "were"} skipped`;
+  if (!count) return `Nothing new to import: ${plural(skipped.length, "conversation")} already here`;
+  return `Imported ${plural(count, "conversation")}; ${here}`;
 }

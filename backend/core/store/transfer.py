@@ -111,12 +111,19 @@ def iter_export_markdown(store: Store, exported_at: datetime) -> Iterator[str]:
 def import_document(store: Store, document: Any) -> dict[str, Any]:
     """Validate the whole document, then write it in one transaction (or nothing at all).
 
-    Ids are kept when free; an id already in the database (or used twice in the file)
-    gets a new one, and references to it are rewritten. Replies that were `pending` or
-    `streaming` when exported are imported as `interrupted`.
+    A conversation whose id is already in the database is skipped (listed in `skipped`):
+    importing the same export twice adds nothing. Other ids are kept when free; one used
+    twice in the file (or a message id taken) gets a new one, and references to it are
+    rewritten. Replies that were `pending` or `streaming` when exported are imported as
+    `interrupted`.
     """
-    parsed = parse_import(document)
+    everything = parse_import(document)
     with store.session(write=True) as session:
+        present = _taken(
+            session, Conversation, [c.original_id for c in everything if c.original_id]
+        )
+        parsed = [c for c in everything if c.original_id not in present]
+        skipped = [c for c in everything if c.original_id in present]
         conversation_ids = _assign_ids(session, Conversation, [c.values["id"] for c in parsed])
         message_ids = _assign_ids(session, Message, [m["id"] for c in parsed for m in c.messages])
         conversations, messages = _rows(parsed, conversation_ids, message_ids)
@@ -131,8 +138,9 @@ def import_document(store: Store, document: Any) -> dict[str, Any]:
     ]
     total = sum(len(c.messages) for c in parsed)
     return {
-        "imported": {"conversations": len(parsed), "messages": total},
+        "imported": {"conversations": len(parsed), "messages": total, "skipped": len(skipped)},
         "conversations": summaries,
+        "skipped": [{"id": c.values["id"], "title": c.values["title"]} for c in skipped],
     }
 
 
@@ -152,10 +160,7 @@ def _summary(conversation: ImportedConversation, new_id: str) -> dict[str, Any]:
 
 def _assign_ids(session: Session, model: Any, wanted: list[str]) -> list[str]:
     """Each wanted id if free (in the database and earlier in this list), else a new one."""
-    taken: set[str] = set()
-    for start in range(0, len(wanted), _ID_CHUNK):
-        chunk = wanted[start : start + _ID_CHUNK]
-        taken.update(session.scalars(select(model.id).where(model.id.in_(chunk))))
+    taken = _taken(session, model, wanted)
     result = []
     for want in wanted:
         new = want if want not in taken else uuid4().hex
@@ -196,3 +201,12 @@ def _follow(values: dict[str, Any], refs: list[str], renamed: dict[str, str]) ->
         if out.get(key) is not None:
             out[key] = renamed[out[key]]
     return out
+
+
+def _taken(session: Session, model: Any, ids: list[str]) -> set[str]:
+    """Which of these ids the database already holds (for `model`'s table)."""
+    taken: set[str] = set()
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        taken.update(session.scalars(select(model.id).where(model.id.in_(chunk))))
+    return taken
