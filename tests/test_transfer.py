@@ -153,12 +153,17 @@ def test_markdown_export_holds_every_conversation(api: Api, runtime) -> None:
     assert api.export("pdf").json()["error"]["code"] == "invalid_format"
 
 
-def test_importing_the_same_export_twice_adds_nothing(tmp_path: Path) -> None:
-    document = tree_document() if HAS_TREE else {
+def tree_or_line_document() -> dict:
+    """Conversation "tree1": with branches when the store has them, else one message."""
+    return tree_document() if HAS_TREE else {
         "format": "cloudtolocalllm-export", "version": 1,
         "conversations": [{"id": "tree1", "title": "T", "messages": [
             {"id": "u1", "role": "user", "content": "Hi"}]}],
     }  # fmt: skip
+
+
+def test_importing_the_same_export_twice_adds_nothing(tmp_path: Path) -> None:
+    document = tree_or_line_document()
     with Store(tmp_path / "a.db") as store:
         first = transfer.import_document(store, document)
         before = exported_document(store)
@@ -174,11 +179,7 @@ def test_importing_the_same_export_twice_adds_nothing(tmp_path: Path) -> None:
 
 
 def test_taken_message_ids_get_new_ones_and_references_follow(tmp_path: Path) -> None:
-    document = tree_document() if HAS_TREE else {
-        "format": "cloudtolocalllm-export", "version": 1,
-        "conversations": [{"id": "tree1", "title": "T", "messages": [
-            {"id": "u1", "role": "user", "content": "Hi"}]}],
-    }  # fmt: skip
+    document = tree_or_line_document()
     with Store(tmp_path / "a.db") as store:
         transfer.import_document(store, document)
         document["conversations"][0]["id"] = "tree2"  # another conversation, same message ids
