@@ -255,6 +255,9 @@ def test_whole_reply_drops_the_think_block(fake: FakeOpenAI, client: OpenAIClien
     fake.thinking, fake.tokens = ["pondering"], ["Sky", " colour"]
     assert client.chat("llama3.2", ASK) == "Sky colour"
     assert "stream" not in fake.chat_requests[0]
+    # Titles ask every provider not to think; OpenAI's API has no such field to send.
+    assert client.chat("llama3.2", ASK, think=False) == "Sky colour"
+    assert "think" not in fake.chat_requests[1]
 
 
 def test_a_broken_event_is_a_protocol_error(fake: FakeOpenAI, client: OpenAIClient) -> None:

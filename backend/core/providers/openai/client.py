@@ -76,8 +76,16 @@ class OpenAIClient(HTTPClient):
                 return entry["max_model_len"]
         return self._props_context(timeout) or self._lm_studio_context(model, timeout)
 
-    def chat(self, model: str, messages: list[dict], options: dict | None = None) -> str:
-        """A whole reply at once (`stream: false`): its visible text."""
+    def chat(
+        self,
+        model: str,
+        messages: list[dict],
+        options: dict | None = None,
+        *,
+        think: bool | None = None,
+    ) -> str:
+        """A whole reply at once (`stream: false`): its visible text. `think` has no OpenAI
+        field; any thinking a server puts inline is stripped from the text."""
         url, payload = self._v1 + "/chat/completions", _payload(model, messages, options)
         body = self._get_json("POST", url, payload)
         choices = body.get("choices") or [{}]
