@@ -44,6 +44,21 @@ def test_ready_line_page_health_metrics_and_sigterm(relay):
     assert process.stop() == 0
 
 
+def test_the_desktop_ui_is_served_under_app_with_its_own_policy(relay):
+    process = relay()
+    page = requests.get(process.url + "app/", timeout=10)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+    assert page.content == (REPO / "frontend" / "index.html").read_bytes()
+    policy = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self';" in policy
+    pick = requests.get(process.url + "app/js/transport/pick.js", timeout=10)
+    assert pick.headers["Content-Type"].startswith("text/javascript")
+    assert "TunnelTransport" in pick.text
+    for outside in ("app/../relay.log", "app/%2e%2e/pyproject.toml", "app/js/"):
+        assert requests.get(process.url + outside, timeout=10).status_code == 404
+    assert process.stop() == 0
+
+
 def test_desktop_proves_its_id_and_a_wrong_signature_is_refused(relay):
     process = relay()
     honest = RawDesktop(process)

@@ -1,5 +1,6 @@
-"""A phone (Chromium at 390 px) pairs with the real app through a real relay, and chats:
-streaming, stop, and a reply that survives the relay restarting mid-stream."""
+"""A phone (Chromium at 390 px) pairs with the real app through a real relay, then chats in
+the desktop's own UI through the tunnel: streamed Markdown, stop, and a reply that survives
+the relay restarting mid-stream."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
+# Markdown to render, and markup that must stay inert on the phone as on the desktop.
+REPLY = [
+    "Blue light **scatters** ",
+    "more:\n\n",
+    "- Rayleigh\n",
+    "- short wavelengths\n\n",
+    '<img src="x" onerror="window.pwned = 1">',
+]
+
+
 def wait_online(app) -> None:
     deadline = time.monotonic() + 20
     while app.get("api/remote")["state"] != "online":
@@ -29,20 +40,30 @@ def wait_online(app) -> None:
 
 
 def assistant(page, nth: int):
-    return page.locator(".message.assistant").nth(nth)
+    return page.locator('[data-role="assistant"]').nth(nth)
 
 
-def wait_partial(page, nth: int, full: str) -> None:
-    """Until the reply shows some of its text but not all: it is streaming."""
-    deadline = time.monotonic() + 20
-    while not 0 < len(assistant(page, nth).text_content() or "") < len(full):
-        assert time.monotonic() < deadline, "the reply never showed part of its text"
-        page.wait_for_timeout(20)
+def send(page, text: str) -> None:
+    page.fill('[data-testid="composer-input"]', text)
+    page.click('[data-testid="send-button"]')
 
 
-def wait_text(page, nth: int, text: str) -> None:
-    expect(assistant(page, nth)).to_have_text(text, timeout=30_000)
-    assert assistant(page, nth).text_content() == text
+def wait_partial(page, nth: int) -> None:
+    """Until the reply shows its first words while still streaming."""
+    reply = assistant(page, nth)
+    expect(reply).to_have_attribute("data-status", "streaming", timeout=20_000)
+    expect(reply).to_contain_text("Blue light", timeout=20_000)
+    assert reply.get_attribute("data-status") == "streaming"
+
+
+def assert_rendered(page, nth: int) -> None:
+    """The whole reply, once, rendered as Markdown and sanitised."""
+    reply = assistant(page, nth)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=30_000)
+    assert reply.locator("strong").all_text_contents() == ["scatters"]
+    assert reply.locator("li").all_text_contents() == ["Rayleigh", "short wavelengths"]
+    assert reply.locator("img[onerror]").count() == 0
+    assert page.evaluate("window.pwned") is None
 
 
 @pytest.fixture
@@ -52,7 +73,7 @@ def recording_relay(tmp_path):
     relay.stop()
 
 
-def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
+def test_pair_approve_then_the_desktop_ui_chats_stops_and_resumes_after_a_relay_restart(
     browser, recording_relay, headless_app, fake_ollama
 ):
     relay = recording_relay
@@ -75,53 +96,51 @@ def test_pair_approve_chat_stop_and_resume_after_a_relay_restart(
         code,
     )
     assert app.request("POST", f"api/remote/devices/{device['id']}/approve").status_code == 200
-    page.wait_for_selector("#chat-view:not([hidden])")
-    expect(page.locator("#state")).to_have_text("Connected")
+    # Approved: the desktop's own UI, its socket open through the tunnel.
+    expect(page).to_have_url(re.compile(r"/app/$"))
+    expect(page.locator("body")).to_have_attribute("data-ws", "open")
 
-    full = "".join(fake_ollama.reply_tokens())
+    fake_ollama.tokens = REPLY
     fake_ollama.token_delay = 0.05
-    page.fill("#prompt", "Why is the sky blue?")
-    page.click("#send")
-    wait_partial(page, 0, full)
-    wait_text(page, 0, full)
-    page.wait_for_selector("#conversations option:nth-child(2)", state="attached")
+    send(page, "Why is the sky blue?")
+    wait_partial(page, 0)
+    assert_rendered(page, 0)
+    expect(page.locator('[data-testid="conversation-list"] li')).to_have_count(1)
 
     fake_ollama.token_delay = 0.2
-    page.fill("#prompt", "Again, slowly")
-    page.click("#send")
-    wait_partial(page, 1, full)
-    page.click("#stop")
-    page.wait_for_selector(".message.assistant.cancelled")
-    assert len(assistant(page, 1).text_content()) < len(full)
+    send(page, "Again, slowly")
+    wait_partial(page, 1)
+    page.click('[data-testid="stop-button"]')
+    expect(assistant(page, 1)).to_have_attribute("data-status", "cancelled")
+    assert assistant(page, 1).locator("li").count() < 2
 
     fake_ollama.token_delay = 0.1
-    page.fill("#prompt", "Once more")
-    page.click("#send")
-    wait_partial(page, 2, full)
+    send(page, "Once more")
+    wait_partial(page, 2)
     relay.stop()
-    expect(page.locator("#state")).not_to_have_text("Connected")
+    expect(page.locator("body")).to_have_attribute("data-ws", "closed")
     relay.start()  # on the same port
-    wait_text(page, 2, full)  # every token once, in order, across the restart
-    expect(page.locator("#state")).to_have_text("Connected")
-    conversation_id = page.eval_on_selector("#conversations", "el => el.value")
-    stored = app.conversation(conversation_id)["messages"]
-    assert [m["status"] for m in stored if m["role"] == "assistant"] == [
-        "complete",
-        "cancelled",
-        "complete",
-    ]
+    expect(page.locator("body")).to_have_attribute("data-ws", "open", timeout=30_000)
+    assert_rendered(page, 2)  # every token once, in order, across the restart
+    [conversation] = app.get("api/conversations")["conversations"]
+    stored = app.conversation(conversation["id"])["messages"]
+    replies = [m for m in stored if m["role"] == "assistant"]
+    assert [m["status"] for m in replies] == ["complete", "cancelled", "complete"]
+    assert replies[2]["content"] == "".join(REPLY)
     screenshot(page, "remote-phone-chat.png")
 
     page.goto(pairing.json()["pair_url"])  # the used link again: the pairing kept stands
-    expect(page.locator("#state")).to_have_text("Connected")
-    expect(page.locator("#conversations option")).to_have_count(2)  # "New chat" and ours
+    expect(page).to_have_url(re.compile(r"/app/$"))
+    expect(page.locator('[data-testid="conversation-list"] li')).to_have_count(1)
     titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
-    assert app.stop() == 0  # the desktop goes away: the phone says so
+    assert app.stop() == 0  # the desktop goes away: the phone's page says so
+    expect(page.locator("body")).to_have_attribute("data-ws", "closed")
+    page.goto(relay.url)  # the relay's own page: pairing kept, desktop away
     expect(page.locator("#state")).to_have_text("Your desktop is offline or asleep")
     assert_installable(context, page)
     context.close()
     secrets = [parse_pair_url(pairing.json()["pair_url"])["s"], app.token]
-    words = ["Why is the sky blue", "Again, slowly", "Once more", "Rayleigh", "wavelengths"]
+    words = ["Why is the sky blue", "Again, slowly", "Once more", "scatters", "wavelengths"]
     models = [m["name"] for m in fake_ollama.models]
     assert_relay_learned_nothing(relay, [*titles, *secrets, *words, *models, "Test phone"])
 

@@ -13,6 +13,11 @@ from websockets.http11 import Request, Response
 from cloudtolocalllm_relay.metrics import Metrics
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+# The desktop's own UI (frontend/, packaged with the relay through the `app` link), served
+# under APP_PREFIX to a paired phone: it holds no secret, and its transport/pick.js chooses
+# the tunnel for pages under this prefix.
+APP_DIR = Path(__file__).resolve().parent / "app"
+APP_PREFIX = "/app/"
 mimetypes.add_type("application/manifest+json", ".webmanifest")
 mimetypes.add_type("text/javascript", ".js")  # some systems map .js to text/plain
 # The page holds no secret but handles keys: nothing may load from or frame it elsewhere.
@@ -26,6 +31,15 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-cache",
 }
+# The desktop UI's own policy (its index.html says the same in a meta tag), framed nowhere.
+APP_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
 
 
 def static_files() -> dict[str, Path]:
@@ -35,10 +49,20 @@ def static_files() -> dict[str, Path]:
     return files
 
 
+def app_files() -> dict[str, Path]:
+    """URL path -> file for the desktop's UI, walked once at start."""
+    files = {
+        APP_PREFIX + p.relative_to(APP_DIR).as_posix(): p for p in APP_DIR.rglob("*") if p.is_file()
+    }
+    files[APP_PREFIX] = APP_DIR / "index.html"
+    return files
+
+
 class HttpRoutes:
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self.files = static_files()
+        self.app = app_files()
 
     def __call__(self, connection: ServerConnection, request: Request) -> Response | None:
         if request.headers.get("Upgrade", "").lower() == "websocket":
@@ -49,11 +73,13 @@ class HttpRoutes:
         if path == "/metrics":
             body = self.metrics.render().encode()
             return _response(HTTPStatus.OK, body, "text/plain; version=0.0.4")
-        file = self.files.get(path)
+        file, headers = self.files.get(path), PAGE_HEADERS
+        if file is None:
+            file, headers = self.app.get(path), APP_HEADERS
         if file is None:
             return _response(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain")
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        return _response(HTTPStatus.OK, file.read_bytes(), kind, PAGE_HEADERS)
+        return _response(HTTPStatus.OK, file.read_bytes(), kind, headers)
 
 
 def _response(
