@@ -3,6 +3,8 @@ a pending device shown with its short code, Approve, and Remove cutting the phon
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -43,3 +45,20 @@ def test_pair_approve_and_remove_a_phone_from_settings(browser, remote_runtime):
     device.get_by_role("button", name="Remove").click()
     assert phone.closed_code() == CLOSED_BY_DESKTOP
     expect(page.get_by_test_id("remote-device")).to_have_count(0)
+
+
+def test_the_status_pill_follows_remote_access(browser, remote_runtime):
+    page = open_app(browser, remote_runtime)
+    pill, remote = page.get_by_test_id("status-pill"), page.get_by_test_id("status-remote")
+    expect(pill).to_have_attribute("data-remote", "online")  # read at start
+    expect(remote).to_have_text("Remote: online")
+    expect(pill).to_have_attribute("title", re.compile(r"· Remote: online$"))
+    screenshot(page, "remote-status-pill.png")
+    assert remote_runtime.relay.stop() == 0  # the relay goes away: a remote.changed frame
+    expect(pill).to_have_attribute("data-remote", re.compile(r"^(offline|connecting)$"))
+    expect(remote).to_have_text(re.compile(r"^Remote: (relay unreachable|connecting…)$"))
+    page.get_by_test_id("open-settings").click()
+    page.get_by_test_id("remote-relay-url").fill("")
+    page.get_by_test_id("remote-apply").click()
+    expect(pill).to_have_attribute("data-remote", "off")
+    expect(remote).to_be_hidden()

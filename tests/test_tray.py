@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -353,6 +354,30 @@ def test_a_status_event_on_the_bus_updates_the_tray(tray, bus):
     assert tray.icon.title == "CloudToLocalLLM — Error from 127.0.0.1:11434: HTTP 500"
     assert is_red(*tray.icon.icon.getpixel(dot_centre(tray.icon.icon.width))[:3])
     assert list(tray.icon.menu)[0].text == "○ Error: HTTP 500"
+
+
+def test_remote_access_state_shows_in_the_menu_while_it_is_on(tray, bus):
+    import pystray
+
+    def texts() -> list[str]:
+        return ["---" if i is pystray.Menu.SEPARATOR else i.text for i in tray.icon.menu][:2]
+
+    def shows(line: str) -> bool:
+        deadline = time.monotonic() + 5
+        while texts()[1] != line:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    assert texts()[1] == "---"  # off: no line, the separator follows the status line
+    bus.publish("remote.changed", {"state": "online", "relay_url": "https://relay.example"})
+    assert shows("● Remote access: online")
+    assert list(tray.icon.menu)[1].enabled is False
+    bus.publish("remote.changed", {"state": "offline", "relay_url": "https://relay.example"})
+    assert shows("○ Remote access: relay unreachable")
+    bus.publish("remote.changed", {"state": "off", "relay_url": None})
+    assert shows("---")
 
 
 def test_other_topics_do_not_touch_the_tray(tray, bus):

@@ -1,7 +1,7 @@
 """Every event topic on the app's bus, in one place.
 
 Topics are dotted; a socket subscribes to groups of them by prefix (`conversation.`,
-`models.`, `settings.`), so a new topic joins its group by its name alone.
+`models.`, `settings.`, `remote.`), so a new topic joins its group by its name alone.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ SETTINGS_EVENTS = "settings."
 ENDPOINT_STATUS = "endpoint.status"
 ENDPOINT_CHANGED = "endpoint.changed"
 ENDPOINT_EVENTS = "endpoint."
+
+REMOTE_CHANGED = "remote.changed"  # remote access's status: GET /api/remote's answer
+REMOTE_EVENTS = "remote."
 
 # In-process only (their payloads hold live objects): no socket is ever sent these.
 REPLY_STARTED = "reply.started"  # {"conversation_id": ID, "reply": Reply}

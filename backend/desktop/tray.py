@@ -96,13 +96,16 @@ class Tray:
         self._unsubscribe: Callable[[], None] | None = None
         self._update_failed = False
         self._recent: list[dict] = []
+        self._remote = "off"  # remote access's state, from REMOTE_CHANGED
         self._recent_stale = True
         self._icon_stale = False  # the backend dropped the image it was given early
         self.backend = tray_backend.preferred_backend()
         # Subscribed before the icon is built (which can take a second: GTK loads), so a
         # change meanwhile is not missed: update() keeps it, and start() shows it.
         self._unsubscribe = bus.subscribe(
-            self._on_event, topics=(topics.STATUS, *CONVERSATION_TOPICS), name="tray"
+            self._on_event,
+            topics=(topics.STATUS, topics.REMOTE_CHANGED, *CONVERSATION_TOPICS),
+            name="tray",
         )
         try:
             self.icon = self._build_icon()
@@ -209,7 +212,13 @@ class Tray:
     def _build_icon(self) -> Any:
         icon_class = tray_backend.icon_class(self.backend)  # lazily: see __init__'s except
         self._refresh_recent()
-        menu = build_menu(self.actions, lambda: self._status, lambda: self._recent, self._guarded)
+        menu = build_menu(
+            self.actions,
+            lambda: self._status,
+            lambda: self._recent,
+            self._guarded,
+            remote=lambda: self._remote,
+        )
         # The X11 icon sets its title while it is built: it must be Latin-1 already.
         x11 = icon_class.__module__ == "pystray._xorg"
         title = tooltip_for(self._status)
@@ -253,6 +262,10 @@ class Tray:
     def _on_event(self, event: Event) -> None:
         if event.topic == topics.STATUS:
             self.update(event.payload)
+            return
+        if event.topic == topics.REMOTE_CHANGED:
+            self._remote = str(event.payload.get("state", "off"))
+            self.update(self._status)  # the menu is rebuilt, its remote line read again
             return
         with self._cond:
             self._recent_stale = True

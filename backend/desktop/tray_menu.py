@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from backend.desktop.tray_text import APP_TITLE, status_line
+from backend.desktop.tray_text import APP_TITLE, remote_line, status_line
 
 RECENT_COUNT = 5
 MAX_TITLE_CHARS = 40
@@ -23,8 +23,10 @@ def build_menu(
     status: Callable[[], dict],
     recent: Callable[[], list[dict]],
     guard: Guard,
+    remote: Callable[[], str] = lambda: "off",
 ) -> Any:
-    """The pystray Menu; `guard(name, callback)` wraps each action for pystray."""
+    """The pystray Menu; `guard(name, callback)` wraps each action for pystray; `remote()`
+    is remote access's state (its line is hidden while that is off)."""
     from pystray import Menu, MenuItem  # pystray is imported by now: see tray_backend
 
     def recent_items():
@@ -40,6 +42,12 @@ def build_menu(
 
     return Menu(
         MenuItem(lambda _item: status_line(status()), None, enabled=False),
+        MenuItem(
+            lambda _item: remote_line(remote()),
+            None,
+            enabled=False,
+            visible=lambda _item: remote() != "off",
+        ),
         Menu.SEPARATOR,
         MenuItem(f"Open {APP_TITLE}", guard("open_window", actions.open_window), default=True),
         MenuItem("New chat", guard("new_chat", actions.new_chat)),

@@ -55,6 +55,18 @@ def status_line(status: dict) -> str:
     return "○ Status unknown"
 
 
+REMOTE_LINES = {
+    "connecting": "◐ Remote access: connecting…",
+    "online": "● Remote access: online",
+    "offline": "○ Remote access: relay unreachable",
+}
+
+
+def remote_line(state: str) -> str:
+    """The menu's remote-access line, e.g. "● Remote access: online"."""
+    return REMOTE_LINES.get(state, f"○ Remote access: {state}")
+
+
 def format_latency(latency_ms: float) -> str:
     """Whole milliseconds; "<1 ms" rather than a misleading "0 ms"."""
     if latency_ms < 1:

@@ -69,7 +69,10 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     install_remote(
         app,
         RemoteAccess(
-            settings.data_dir, AppDispatcher(app, services, sockets), relay_url=settings.relay_url
+            settings.data_dir,
+            AppDispatcher(app, services, sockets),
+            relay_url=settings.relay_url,
+            bus=services.bus,
         ),
     )
 

@@ -9,18 +9,20 @@ from backend.core.topics import (
     CONVERSATION_EVENTS,
     ENDPOINT_EVENTS,
     MODELS_EVENTS,
+    REMOTE_EVENTS,
     SETTINGS_EVENTS,
 )
 from backend.web.frames import FrameSocket, Handler, field
 
 # Bus events go only to sockets that ask (`{"type": "subscribe", "events":
-# ["conversations", "models", "settings", "endpoints"]}`), so a plain client sees nothing
-# but the contract's frames.
+# ["conversations", "models", "settings", "endpoints", "remote"]}`), so a plain client sees
+# nothing but the contract's frames.
 OPTIONAL_EVENTS = {
     "conversations": CONVERSATION_EVENTS,
     "endpoints": ENDPOINT_EVENTS,
     "models": MODELS_EVENTS,
     "settings": SETTINGS_EVENTS,
+    "remote": REMOTE_EVENTS,
 }
 
 

@@ -24,7 +24,7 @@ const router = new FrameRouter();
 const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
 const ui = { everOpened: false, hasConversations: true, conversations: [] };
 // Every app event group this UI follows; the socket subscribes once per connection.
-const EVENTS = ["conversations", "models", "settings"];
+const EVENTS = ["conversations", "models", "settings", "remote"];
 
 let resolveSocket;
 const socketOpened = new Promise((resolve) => {
@@ -115,12 +115,18 @@ const panels = new Panels({
 });
 
 router.on("status", onStatus);
+router.on("remote.changed", (frame) => pill.setRemote(frame.state));
 transport.onFrame((frame) => router.route(frame));
 transport.onState(({ open }) => (open ? onOpen() : onClose()));
 
 function onOpen() {
   // One subscription per connection, for every module: the router hands the frames out.
   transport.send({ type: "subscribe", events: EVENTS });
+  // Read after subscribing, so no change falls between; a paired phone may not read it (403).
+  api
+    .remote()
+    .then((remote) => pill.setRemote(remote.state))
+    .catch(() => pill.setRemote("off"));
   document.body.dataset.ws = "open";
   pill.setSocketOpen(true);
   if (ui.everOpened) {

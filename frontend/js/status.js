@@ -1,4 +1,5 @@
-// The connection pill in the header, fed by `status` frames (Ollama) and the socket (the app).
+// The connection pill in the header, fed by `status` frames (Ollama), the socket (the app) and
+// remote access's state (GET /api/remote, then `remote.changed` frames).
 
 const LABELS = {
   connected: "Connected",
@@ -7,11 +8,19 @@ const LABELS = {
   disconnected: "Disconnected",
   error: "Ollama error",
 };
+// Remote access's link to its relay; nothing is shown while it is off.
+const REMOTE_LABELS = {
+  connecting: "Remote: connecting…",
+  online: "Remote: online",
+  offline: "Remote: relay unreachable",
+};
 
 export class StatusPill {
   constructor({ onReconnect }) {
     this.pill = document.getElementById("status-pill");
     this.label = this.pill.querySelector(".label");
+    this.remoteLabel = this.pill.querySelector(".remote");
+    this.remote = "off";
     this.status = null;
     this.socketOpen = false;
     this.deadline = null;
@@ -25,6 +34,11 @@ export class StatusPill {
     this.status = status;
     const retry = status.next_retry_s;
     this.deadline = typeof retry === "number" && retry > 0 ? Date.now() + retry * 1000 : null;
+    this.render();
+  }
+
+  setRemote(state) {
+    this.remote = typeof state === "string" ? state : "off";
     this.render();
   }
 
@@ -66,9 +80,14 @@ export class StatusPill {
     this.paint(s.state, text, tooltip(s));
   }
 
-  paint(state, text, title) {
+  paint(state, text, plainTitle) {
+    const remote = REMOTE_LABELS[this.remote] || "";
+    const title = remote ? `${plainTitle} · ${remote}` : plainTitle;
     this.pill.dataset.state = state;
+    this.pill.dataset.remote = this.remote;
     this.label.textContent = text;
+    this.remoteLabel.textContent = remote;
+    this.remoteLabel.hidden = !remote;
     this.pill.title = title;
     const clickable = state !== "connected";
     this.pill.classList.toggle("clickable", clickable);

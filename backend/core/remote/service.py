@@ -19,8 +19,10 @@ from backend.core.remote.config import normalise_relay_url
 from backend.core.remote.devices import Device, DeviceBook, Pairings
 from backend.core.remote.files import read_json, remote_dir, write_private_json
 from backend.core.remote.tunnel import Dispatcher, TunnelSocket
+from backend.core.topics import REMOTE_CHANGED
 
 if TYPE_CHECKING:
+    from backend.core.events import EventBus
     from backend.core.remote.keys import DesktopKeys
     from backend.core.remote.link import RelayLink
     from backend.core.remote.session import RemoteSession
@@ -29,7 +31,14 @@ log = logging.getLogger("cloudtolocalllm.remote")
 
 
 class RemoteAccess:
-    def __init__(self, data_dir: Path, dispatcher: Dispatcher, *, relay_url: str | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        dispatcher: Dispatcher,
+        *,
+        relay_url: str | None = None,
+        bus: EventBus | None = None,
+    ):
         folder = remote_dir(data_dir)
         self._keys_path = folder / "keys.json"
         self._keys: DesktopKeys | None = None
@@ -41,6 +50,7 @@ class RemoteAccess:
         self._saved_url = read_json(self._config_path, {}).get("relay_url")
         self._lock = threading.RLock()
         self._state = "off"
+        self._bus = bus  # told each change of state, for the status pill and the tray
         self._link: RelayLink | None = None
         self._sessions: dict[str, RemoteSession] = {}
         self._tunnels: dict[str, TunnelSocket] = {}
@@ -83,7 +93,7 @@ class RemoteAccess:
         self._end_all_sessions()
         for tunnel in self._take_tunnels():
             tunnel.close()
-        self._state = "off"
+        self._set_state("off")
 
     def close(self) -> None:
         self.stop()
@@ -156,9 +166,14 @@ class RemoteAccess:
     # The link's listener.
 
     def link_state(self, state: str) -> None:
-        self._state = state
+        self._set_state(state)
         if state != "online":
             self._end_all_sessions(tell_relay=False)
+
+    def _set_state(self, state: str) -> None:
+        changed, self._state = self._state != state, state
+        if changed and self._bus is not None:
+            self._bus.publish(REMOTE_CHANGED, self.status())
 
     def device_opened(self, conn: str) -> None:
         from backend.core.remote.session import RemoteSession
