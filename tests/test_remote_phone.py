@@ -133,9 +133,11 @@ def test_pair_approve_then_the_desktop_ui_chats_stops_and_resumes_after_a_relay_
     expect(page).to_have_url(re.compile(r"/app/$"))
     expect(page.locator('[data-testid="conversation-list"] li')).to_have_count(1)
     titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
-    assert app.stop() == 0  # the desktop goes away: the phone's page says so
-    expect(page.locator("body")).to_have_attribute("data-ws", "closed")
-    page.goto(relay.url)  # the relay's own page: pairing kept, desktop away
+    assert app.request("DELETE", f"api/remote/devices/{device['id']}").status_code == 204
+    # Revoked: the UI hands back to the relay's page, which says so.
+    expect(page.locator("#state")).to_have_text("This device is no longer paired")
+    assert app.stop() == 0  # the desktop goes away: the relay's page says so
+    page.goto(relay.url)
     expect(page.locator("#state")).to_have_text("Your desktop is offline or asleep")
     assert_installable(context, page)
     context.close()

@@ -50,7 +50,10 @@ def static_files() -> dict[str, Path]:
 
 
 def app_files() -> dict[str, Path]:
-    """URL path -> file for the desktop's UI, walked once at start."""
+    """URL path -> file for the desktop's UI, walked once at start; none (404s) from a
+    checkout made without symbolic links, where `app` is a plain file."""
+    if not (APP_DIR / "index.html").is_file():
+        return {}
     files = {
         APP_PREFIX + p.relative_to(APP_DIR).as_posix(): p for p in APP_DIR.rglob("*") if p.is_file()
     }
