@@ -10,6 +10,9 @@ import { TunnelLink } from "/link.js";
 import { ApiError } from "../apierror.js";
 
 const PAIRING_PAGE = "/"; // the relay's page: pairing, approval, and "no longer paired"
+// The desktop ends a session that has more than 16 REST calls open (session.py): the UI's
+// bursts (start-up, a reconnect) wait their turn here instead.
+const MAX_REQUESTS_IN_FLIGHT = 8;
 
 function apiErrorFrom(status, body) {
   const error = body && body.error;
@@ -23,6 +26,8 @@ export class TunnelTransport {
     this.stateListeners = [];
     this.link = null;
     this.online = false;
+    this.inFlight = 0;
+    this.queued = []; // resolvers of calls waiting for a free slot
     this.whenOnline = new Promise((resolve) => {
       this.becameOnline = resolve;
     });
@@ -88,15 +93,27 @@ export class TunnelTransport {
     }
     await this.whenOnline;
     const absolute = path.startsWith("/") ? path : `/${path}`;
-    let answer;
-    try {
-      answer = await this.link.request(method, absolute, body === undefined ? null : body);
-    } catch {
-      throw new ApiError(0, "network_error", "Can't reach your desktop.");
-    }
+    const answer = await this.limited(() =>
+      this.link.request(method, absolute, body === undefined ? null : body),
+    );
     if (answer.status >= 400) throw apiErrorFrom(answer.status, answer.body);
     if (answer.status === 204 || answer.status === 202) return null;
     return typeof answer.body === "object" ? answer.body : null;
+  }
+
+  /** One call in a slot; a finished call hands its slot to the next waiting one. */
+  async limited(call) {
+    if (this.inFlight < MAX_REQUESTS_IN_FLIGHT) this.inFlight += 1;
+    else await new Promise((resolve) => this.queued.push(resolve));
+    try {
+      return await call();
+    } catch {
+      throw new ApiError(0, "network_error", "Can't reach your desktop.");
+    } finally {
+      const next = this.queued.shift();
+      if (next) next();
+      else this.inFlight -= 1;
+    }
   }
 
   send(frame) {
