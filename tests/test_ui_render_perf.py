@@ -133,7 +133,7 @@ def test_reading_above_a_streaming_reply_keeps_the_view_still(browser, runtime, 
     send(page, "Write the long guide")
     reply = page.locator(REPLY).last
     code_blocks = reply.locator(".code-block")
-    expect(code_blocks.nth(12)).to_be_attached(timeout=15_000)
+    expect(code_blocks.nth(12)).to_be_attached(timeout=45_000)
 
     page.locator("#messages").hover()
     page.evaluate(
@@ -158,7 +158,7 @@ def test_reading_above_a_streaming_reply_keeps_the_view_still(browser, runtime, 
     top = page.evaluate(watch)
     assert top is not None
     blocks = code_blocks.count()
-    expect(code_blocks.nth(blocks + 6)).to_be_attached(timeout=15_000)  # the reply grew
+    expect(code_blocks.nth(blocks + 6)).to_be_attached(timeout=45_000)  # the reply grew
 
     watched = page.locator("[data-watch=yes]")
     assert abs(watched.evaluate("(e) => e.getBoundingClientRect().top") - top) < 1
