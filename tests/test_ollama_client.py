@@ -43,8 +43,8 @@ def client(fake: FakeOllama) -> Iterator[OllamaClient]:
 
 
 def eventually(condition: Callable[[], bool], within: float = 10.0) -> bool:
-    # Generous: it returns as soon as the condition holds, and a loaded CI machine is slow.
-    """Poll for something another thread does; True as soon as it holds."""
+    """Poll for something another thread does; True as soon as it holds (so a generous
+    `within` costs nothing when all is well, and spares a loaded machine a false failure)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if condition():
