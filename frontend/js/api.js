@@ -16,6 +16,13 @@ export function createApi(transport) {
     status: () => call("GET", "api/status"),
     reconnect: () => call("POST", "api/connection/reconnect"),
     models: () => call("GET", "api/models"),
+    endpoints: () => call("GET", "api/endpoints"),
+    endpointPresets: () => call("GET", "api/endpoints/presets"),
+    addEndpoint: (fields) => call("POST", "api/endpoints", fields),
+    updateEndpoint: (id, fields) => call("PATCH", `api/endpoints/${enc(id)}`, fields),
+    deleteEndpoint: (id) => call("DELETE", `api/endpoints/${enc(id)}`),
+    /** Check an endpoint now (Settings' "Connect"); the endpoint with its fresh status. */
+    connectEndpoint: (id) => call("POST", `api/endpoints/${enc(id)}/connect`),
     deleteModel: (name) => call("DELETE", `api/models/${enc(name)}`),
     conversations: (q) => call("GET", q ? `api/conversations?q=${enc(q)}` : "api/conversations"),
     conversation: (id) => call("GET", `api/conversations/${enc(id)}`),

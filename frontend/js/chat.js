@@ -20,11 +20,12 @@ const REPLY_FRAMES = ["start", "chunk", "complete", "cancelled", "error"];
 
 export class Chat {
   /**
-   * @param {{api, router: FrameRouter, getModel: () => string, onOpened, onCreated, onChanged,
+   * @param {{api, router: FrameRouter, getModel: () => string,
+   *          getEndpoint: () => string, onOpened, onCreated, onChanged,
    *          onReplyDone, onBusy, onRestore, onListClick}} o hooks into the rest of the app
    */
   constructor(o) {
-    Object.assign(this, { api: o.api, getModel: o.getModel });
+    Object.assign(this, { api: o.api, getModel: o.getModel, getEndpoint: o.getEndpoint });
     this.hooks = o;
     this.list = document.getElementById("messages-inner");
     this.drawer = new ListDrawer(this.list);
@@ -205,7 +206,7 @@ export class Chat {
     // auto_title: after a first exchange the backend asks the model for a title (it does
     // that only for clients that ask, so API scripts pay for no extra model call).
     const frame = { type, request_id: requestId, auto_title: true, ...fields };
-    if (model) frame.model = model;
+    if (model) Object.assign(frame, { model, endpoint_id: this.getEndpoint() });
     if (!this.api.send(frame)) {
       toast("Not connected to the app yet — try again in a moment.");
       return null;

@@ -24,7 +24,7 @@ const router = new FrameRouter();
 const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
 const ui = { everOpened: false, hasConversations: true, conversations: [] };
 // Every app event group this UI follows; the socket subscribes once per connection.
-const EVENTS = ["conversations", "models", "settings", "remote"];
+const EVENTS = ["conversations", "models", "settings", "remote", "endpoints"];
 
 let resolveSocket;
 const socketOpened = new Promise((resolve) => {
@@ -43,10 +43,10 @@ const models = new Models({
     updateView();
     panels.modelsChanged();
   },
-  onPick: (name) => {
+  onPick: (name, endpointId) => {
     if (chat.currentId && name) {
       api
-        .updateConversation(chat.currentId, { model: name })
+        .updateConversation(chat.currentId, { model: name, endpoint_id: endpointId })
         .catch((err) => toastError("Couldn't change the model", err));
     }
     updateView();
@@ -80,13 +80,15 @@ const chat = new Chat({
   api,
   router,
   getModel: () => models.current(),
+  getEndpoint: () => models.currentEndpoint(),
   onOpened: (conversation) => {
     const id = conversation ? conversation.id : null;
     save("conversation", id);
     sidebar.setActive(id);
     search.setOpen(id);
     composer.switchTo(id);
-    models.show(conversation ? conversation.model : load("model", ""));
+    if (conversation) models.show(conversation.model, conversation.endpoint_id);
+    else models.show(load("model", ""), load("endpoint", "ollama"));
     showTitle(conversation);
     updateView();
   },

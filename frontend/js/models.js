@@ -1,4 +1,6 @@
-// The model picker and what the app knows about Ollama's availability.
+// The model picker and what the app knows about Ollama's availability. Models of several
+// endpoints (model servers) are grouped under the endpoint's name; an option's value is the
+// model's name and its `data-endpoint` the endpoint's id (two servers may share a name).
 import { ApiError } from "./api.js";
 import { humanBytes, modelLabel } from "./format.js";
 import { load, save } from "./localstore.js";
@@ -16,12 +18,14 @@ export class Models {
     this.select = document.getElementById("model-select");
     this.availability = "loading";
     this.models = [];
+    this.endpointNames = new Map(); // endpoint id -> its name, for the picker's group labels
     this.errorMessage = "";
     this.refreshing = null;
     this.queued = null;
     this.select.addEventListener("change", () => {
-      save("model", this.select.value);
-      this.onPick(this.select.value);
+      save("model", this.current());
+      save("endpoint", this.currentEndpoint());
+      this.onPick(this.current(), this.currentEndpoint());
     });
   }
 
@@ -44,6 +48,10 @@ export class Models {
   }
 
   async fetch() {
+    const names = this.api.endpoints().then(
+      (body) => new Map(body.endpoints.map((e) => [e.id, e.name])),
+      () => this.endpointNames, // the groups keep their last names; the ids stand in for new ones
+    );
     try {
       const body = await this.api.models();
       this.models = (body && body.models) || [];
@@ -55,6 +63,7 @@ export class Models {
       this.availability = down ? "down" : err.status === 401 ? "unauthorized" : "error";
       this.errorMessage = err.message;
     }
+    this.endpointNames = await names;
     this.fill();
     this.onChange(this.availability);
   }
@@ -68,30 +77,63 @@ export class Models {
   }
 
   fill() {
-    const wanted = this.select.value || load("model", "");
-    const options = this.models.map((m) =>
-      el("option", { value: m.name, text: modelLabel(m), title: describe(m) }),
-    );
+    const saved = { endpoint: load("endpoint", "ollama"), model: load("model", "") };
+    const wanted = this.picked() || saved;
+    const groups = new Map();
+    for (const m of this.models) {
+      const id = m.endpoint_id || "ollama";
+      if (!groups.has(id)) groups.set(id, []);
+      groups.get(id).push(
+        el("option", {
+          value: m.name,
+          text: modelLabel(m),
+          title: describe(m),
+          "data-endpoint": id,
+        }),
+      );
+    }
+    let options = [...groups.values()].flat();
+    if (groups.size > 1) {
+      options = [...groups].map(([id, opts]) =>
+        el("optgroup", { label: this.endpointNames.get(id) || id }, ...opts),
+      );
+    }
     if (!options.length) options.push(el("option", { value: "", text: "No models" }));
     this.select.replaceChildren(...options);
     this.select.disabled = this.availability !== "ready";
-    if (this.has(wanted)) this.select.value = wanted;
+    this.show(wanted.model, wanted.endpoint);
   }
 
-  has(name) {
-    return Boolean(name) && this.models.some((m) => m.name === name);
+  /** The chosen option's model and endpoint; null when there is none. */
+  picked() {
+    const option = this.select.selectedOptions[0];
+    if (!option || !option.value) return null;
+    return { model: option.value, endpoint: option.dataset.endpoint || "ollama" };
+  }
+
+  /** The models of the Ollama endpoint (the Models dialog and the default model are its). */
+  ollamaModels() {
+    return this.models.filter((m) => (m.endpoint_id || "ollama") === "ollama");
   }
 
   /** The model to send with; "" when none is available. */
   current() {
-    return this.availability === "ready" || this.availability === "loading"
-      ? this.select.value
-      : "";
+    const ok = this.availability === "ready" || this.availability === "loading";
+    return ok && this.picked() ? this.picked().model : "";
   }
 
-  /** Show a conversation's model when it is installed (else keep the user's pick). */
-  show(name) {
-    if (this.has(name)) this.select.value = name;
+  /** The endpoint of the chosen model ("ollama" unless a model of another one is picked). */
+  currentEndpoint() {
+    return this.picked() ? this.picked().endpoint : "ollama";
+  }
+
+  /** Show a conversation's model when its endpoint has it (else keep the user's pick). */
+  show(name, endpointId = "ollama") {
+    const id = endpointId || "ollama";
+    const option = [...this.select.options].find(
+      (o) => o.value === name && o.dataset.endpoint === id,
+    );
+    if (option) option.selected = true;
   }
 }
 

@@ -88,7 +88,7 @@ export class ModelsManager {
 
   /** The model list changed (or Ollama came or went). */
   render() {
-    const ms = this.models.models;
+    const ms = this.models.ollamaModels();
     const where = this.endpoint() || "its address";
     if (this.models.availability === "down") {
       this.summary.textContent = `Ollama isn't reachable at ${where}.`;
@@ -191,7 +191,7 @@ export class ModelsManager {
         return;
       }
     }
-    const index = this.models.models.findIndex((x) => x.name === m.name);
+    const index = this.models.ollamaModels().findIndex((x) => x.name === m.name);
     await this.onDeleted(m.name);
     // Its row is gone: keep keyboard focus in the list (the next row), else on the name box.
     const buttons = this.installed.querySelectorAll("[data-testid=model-delete]");
