@@ -36,6 +36,11 @@ export class Panels {
     settingsButton.title = `Settings (${MOD_KEY}+,)`;
     settingsButton.addEventListener("click", () => this.settings.open());
     router.on("models.changed", () => models.refresh());
+    // An endpoint added, changed or come and gone: its models join or leave the picker.
+    router.on("endpoint.", () => {
+      models.refresh();
+      if (this.settings.dialog.isOpen) this.settings.endpoints.refresh();
+    });
     router.on("settings.changed", (frame) => this.settings.changedElsewhere(frame.settings));
   }
 

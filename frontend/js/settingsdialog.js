@@ -1,7 +1,8 @@
-// The Settings dialog: Ollama address, default model, Enter to send, theme, font size, and
-// exporting or importing every conversation. Each change is saved at once (`PATCH
+// The Settings dialog: Ollama address, model servers, default model, Enter to send, theme,
+// font size, and exporting or importing every conversation. Each change is saved at once (`PATCH
 // /api/settings`); the address is saved when applied, and the backend's error shown beside it.
 import { Dialog } from "./dialog.js";
+import { EndpointsSection } from "./endpoints.js";
 import { modelLabel } from "./format.js";
 import { applyPrefs, getPrefs } from "./prefs.js";
 import { el } from "./util.js";
@@ -31,7 +32,8 @@ export class SettingsDialog {
     });
     this.f = settingsForm();
     this.remote = new RemoteAccessSection({ api, isOpen: () => this.dialog.isOpen });
-    this.dialog.body.append(this.f.root, this.remote.root);
+    this.endpoints = new EndpointsSection({ api, onChanged: () => models.refresh() });
+    this.dialog.body.append(this.f.root, this.endpoints.root, this.remote.root);
     this.bind();
   }
 
@@ -70,6 +72,7 @@ export class SettingsDialog {
     this.dialog.open(focusUrl ? this.f.url : null);
     this.showVersion();
     this.remote.refresh();
+    this.endpoints.refresh();
     const asked = this.saves;
     try {
       const fresh = await this.api.settings();
@@ -163,7 +166,7 @@ export class SettingsDialog {
   }
 
   renderModels(current) {
-    const names = this.models.models.map((m) => [m.name, modelLabel(m)]);
+    const names = this.models.ollamaModels().map((m) => [m.name, modelLabel(m)]);
     if (current && !names.some(([name]) => name === current)) {
       names.push([current, `${current} (not installed)`]);
     }
