@@ -8,10 +8,13 @@ import errno
 import http.client
 import json
 import socket
+import tempfile
+from pathlib import Path
 
 import pytest
 import simple_websocket
 
+from backend.core.services import build_services
 from backend.core.settings import Settings
 from backend.web import create_app
 from tests.app_process import HeadlessApp
@@ -31,7 +34,14 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 def routes() -> list[tuple[str, str]]:
     """(method, path) for every route the app serves, ids filled with placeholders."""
     found = []
-    for rule in create_app(Settings(), None).url_map.iter_rules():
+    # A real app on a throwaway data dir (this runs at collection, before any fixture).
+    with tempfile.TemporaryDirectory() as data_dir:
+        services = build_services(Settings(data_dir=Path(data_dir)), start_monitor=False)
+        try:
+            rules = list(create_app(services.settings, services).url_map.iter_rules())
+        finally:
+            services.close()
+    for rule in rules:
         path = rule.rule
         for name in rule.arguments:
             path = path.replace(f"<{name}>", PLACEHOLDERS[name])
