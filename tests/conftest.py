@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,21 @@ def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
     monkeypatch.delenv("OLLAMA_HOST", raising=False)
     return data_dir
+
+
+@pytest.fixture(scope="module")
+def fake_server(request: pytest.FixtureRequest) -> Iterator[FakeOllama]:
+    """One fake server for a whole module: the module's `FAKE_SERVER` class (FakeOllama
+    unless it says otherwise), started once because the client tests are many and short."""
+    with getattr(request.module, "FAKE_SERVER", FakeOllama)() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(fake_server: FakeOllama) -> FakeOllama:
+    """The module's fake server with its fault switches and records reset for this test."""
+    fake_server.reset()
+    return fake_server
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -13,18 +12,6 @@ import requests
 from tests.fake_ollama import DEFAULT_TOKENS, FakeOllama, go_json, now_rfc3339nano
 
 RFC3339NANO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$")
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOllama]:
-    with FakeOllama() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeOllama) -> FakeOllama:
-    server.reset()
-    return server
 
 
 def raw_exchange(fake: FakeOllama, body: bytes) -> bytes:

@@ -6,7 +6,7 @@ import gc
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 
@@ -23,23 +23,20 @@ from tests.fake_ollama import DEFAULT_TOKENS, STREAM_ERROR, FakeOllama
 ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOllama]:
-    with FakeOllama() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeOllama) -> FakeOllama:
-    server.reset()
-    return server
-
-
 @pytest.fixture
 def client(fake: FakeOllama) -> Iterator[OllamaClient]:
     ollama = OllamaClient(fake.url + "/")
     yield ollama
     ollama.close()
+
+
+def events_before(error: type[Exception], match: str, stream: Iterable) -> list:
+    """What a stream gave before it raised `error` (the test fails if it never does)."""
+    received: list = []
+    with pytest.raises(error, match=match):
+        for event in stream:
+            received.append(event)
+    return received
 
 
 def eventually(condition: Callable[[], bool], within: float = 10.0) -> bool:
@@ -191,37 +188,29 @@ def test_error_mid_stream_comes_after_the_partial_reply(
     fake: FakeOllama, client: OllamaClient
 ) -> None:
     fake.error_after = 9
-    received: list = []
-    with pytest.raises(OllamaStreamError, match=STREAM_ERROR):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(OllamaStreamError, STREAM_ERROR, client.chat_stream("llama3.2", ASK))
     assert texts(received, ContentDelta) == DEFAULT_TOKENS[:9]
 
 
 def test_cut_socket_is_unavailable(fake: FakeOllama, client: OllamaClient) -> None:
     fake.cut_after = 3
-    received: list = []
-    with pytest.raises(OllamaUnavailable, match="was lost"):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(OllamaUnavailable, "was lost", client.chat_stream("llama3.2", ASK))
     assert texts(received, ContentDelta) == DEFAULT_TOKENS[:3]
 
 
 def test_malformed_line_is_a_protocol_error(fake: FakeOllama, client: OllamaClient) -> None:
     fake.malformed_after = 2
-    received: list = []
-    with pytest.raises(OllamaProtocolError, match="not a JSON object"):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(
+        OllamaProtocolError, "not a JSON object", client.chat_stream("llama3.2", ASK)
+    )
     assert len(received) == 2
 
 
 def test_stream_without_done_is_a_protocol_error(fake: FakeOllama, client: OllamaClient) -> None:
     fake.omit_done = True
-    received: list = []
-    with pytest.raises(OllamaProtocolError, match="without its final"):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(
+        OllamaProtocolError, "without its final", client.chat_stream("llama3.2", ASK)
+    )
     assert texts(received, ContentDelta) == DEFAULT_TOKENS
 
 
@@ -319,10 +308,7 @@ def test_pull_streams_progress_and_installs(fake: FakeOllama, client: OllamaClie
 
 
 def test_pull_error_mid_stream(client: OllamaClient) -> None:
-    received: list = []
-    with pytest.raises(OllamaStreamError, match="file does not exist"):
-        for progress in client.pull("no-such-model"):
-            received.append(progress)
+    received = events_before(OllamaStreamError, "file does not exist", client.pull("no-such-model"))
     assert received == [{"status": "pulling manifest"}]
 
 

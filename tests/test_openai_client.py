@@ -18,23 +18,14 @@ from backend.core.providers.openai import (
     OpenAIClient,
 )
 from tests.fake_openai import DEFAULT_TOKENS, STREAM_ERROR, FakeOpenAI
-from tests.test_ollama_client import consume_in_thread, eventually, texts
+from tests.test_ollama_client import consume_in_thread, events_before, eventually, texts
 
 ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 TRANSCRIPT = Path("/work/shared/ollama-wire/openai_stream.sse")
 THOUGHTS = ["The user", " asks about", " the sky."]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> FakeOpenAI:
-    server.reset()
-    return server
+FAKE_SERVER = FakeOpenAI  # the shared `fake` fixture (conftest.py) serves this one
 
 
 @pytest.fixture
@@ -179,19 +170,13 @@ def test_error_mid_stream_comes_after_the_partial_reply(
     fake: FakeOpenAI, client: OpenAIClient
 ) -> None:
     fake.error_after = 3
-    received = []
-    with pytest.raises(EndpointStreamError, match=STREAM_ERROR):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(EndpointStreamError, STREAM_ERROR, client.chat_stream("llama3.2", ASK))
     assert joined(received) == "".join(DEFAULT_TOKENS[:3])
 
 
 def test_cut_socket_is_unavailable(fake: FakeOpenAI, client: OpenAIClient) -> None:
     fake.cut_after = 4
-    received = []
-    with pytest.raises(EndpointUnavailable, match="was lost"):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(EndpointUnavailable, "was lost", client.chat_stream("llama3.2", ASK))
     assert joined(received) == "".join(DEFAULT_TOKENS[:4])
 
 
@@ -270,8 +255,7 @@ def test_a_stream_that_stops_unfinished_is_a_protocol_error(
     fake: FakeOpenAI, client: OpenAIClient
 ) -> None:
     fake.raw_stream = b'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n'
-    received = []
-    with pytest.raises(EndpointProtocolError, match="ended before"):
-        for event in client.chat_stream("llama3.2", ASK):
-            received.append(event)
+    received = events_before(
+        EndpointProtocolError, "ended before", client.chat_stream("llama3.2", ASK)
+    )
     assert received == [ContentDelta("Hi")]
