@@ -14,7 +14,6 @@ class OllamaUnavailable(ProviderUnavailable):
     """Ollama could not be reached: refused, unreachable, timed out, or the socket died."""
 
     code = "ollama_unavailable"
-    http_status = 503
 
 
 class OllamaError(ProviderHTTPError):
@@ -22,27 +21,23 @@ class OllamaError(ProviderHTTPError):
 
     code = "ollama_error"
 
-    def __init__(self, message: str, *, status: int, code: str | None = None) -> None:
-        super().__init__(message, status=status, code=code or _code_for_status(status, message))
+    @staticmethod
+    def code_for_status(status: int, message: str) -> str:
+        """A missing model is a 404 whose message says "not found"."""
+        if status == 404 and "not found" in message.lower():
+            return "model_not_found"
+        return {400: "ollama_bad_request", 404: "ollama_not_found", 503: "ollama_busy"}.get(
+            status, "ollama_error"
+        )
 
 
 class OllamaStreamError(ProviderStreamError):
     """Ollama reported an error inside a stream that had started (`{"error": …}` line)."""
 
     code = "ollama_stream_error"
-    http_status = 502
 
 
 class OllamaProtocolError(ProviderProtocolError):
     """The stream broke Ollama's protocol: a malformed line, or it ended without `done`."""
 
     code = "ollama_protocol_error"
-    http_status = 502
-
-
-def _code_for_status(status: int, message: str) -> str:
-    if status == 404 and "not found" in message.lower():
-        return "model_not_found"
-    return {400: "ollama_bad_request", 404: "ollama_not_found", 503: "ollama_busy"}.get(
-        status, "ollama_error"
-    )

@@ -17,8 +17,17 @@ class EndpointUnavailable(ProviderUnavailable):
 class EndpointError(ProviderHTTPError):
     """The server answered with an HTTP error and (usually) an `{"error": {...}}` body."""
 
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message, status=status, code=_code_for_status(status, message))
+    @staticmethod
+    def code_for_status(status: int, message: str) -> str:
+        """A missing model is a 404 whose message names the model."""
+        if status == 404 and "model" in message.lower():
+            return "model_not_found"
+        codes = {
+            400: "endpoint_bad_request",
+            401: "endpoint_unauthorized",
+            403: "endpoint_forbidden",
+        }
+        return codes.get(status, "endpoint_error")
 
 
 class EndpointStreamError(ProviderStreamError):
@@ -27,13 +36,6 @@ class EndpointStreamError(ProviderStreamError):
 
 class EndpointProtocolError(ProviderProtocolError):
     """A malformed event, or a stream that ended before `[DONE]`."""
-
-
-def _code_for_status(status: int, message: str) -> str:
-    if status == 404 and "model" in message.lower():
-        return "model_not_found"
-    codes = {400: "endpoint_bad_request", 401: "endpoint_unauthorized", 403: "endpoint_forbidden"}
-    return codes.get(status, "endpoint_error")
 
 
 def error_message(body: object) -> str | None:
