@@ -52,11 +52,12 @@ def fake_ollama():
 
 
 @pytest.fixture
-def store(tmp_path):
-    """A store of its own in a temp dir (modules that count or clock it define their own)."""
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """A store of its own in a temp dir: the module's `STORE_CLASS` (Store unless it names a
+    subclass that counts or breaks writes; modules that clock it define their own)."""
     from backend.core.store import Store
 
-    with Store(tmp_path / "cloudtolocalllm.db") as opened:
+    with getattr(request.module, "STORE_CLASS", Store)(tmp_path / "cloudtolocalllm.db") as opened:
         yield opened
 
 

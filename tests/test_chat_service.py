@@ -26,11 +26,7 @@ class CountingStore(Store):
         super().update_message(message_id, **fields)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = CountingStore(tmp_path / "chat.db")
-    yield s
-    s.close()
+STORE_CLASS = CountingStore  # the shared `store` fixture (conftest.py) opens this one
 
 
 @pytest.fixture

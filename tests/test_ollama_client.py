@@ -221,12 +221,18 @@ def test_read_timeout_is_unavailable(fake: FakeOllama) -> None:
         next(client.chat_stream("llama3.2", ASK))
 
 
-def test_close_tells_ollama_to_stop(fake: FakeOllama, client: OllamaClient) -> None:
+def closed_after_first_token(fake, client) -> Iterator:
+    """A slow reply closed after its first token, once the fake server has seen it stop."""
     fake.token_delay = 0.05
     stream = client.chat_stream("llama3.2", ASK)
     assert next(stream) == ContentDelta("The")
     stream.close()
     assert eventually(lambda: fake.aborted_streams == 1)
+    return stream
+
+
+def test_close_tells_ollama_to_stop(fake: FakeOllama, client: OllamaClient) -> None:
+    stream = closed_after_first_token(fake, client)
     with pytest.raises(StopIteration):
         next(stream)
 

@@ -18,7 +18,13 @@ from backend.core.providers.openai import (
     OpenAIClient,
 )
 from tests.fake_openai import DEFAULT_TOKENS, STREAM_ERROR, FakeOpenAI
-from tests.test_ollama_client import consume_in_thread, events_before, eventually, texts
+from tests.test_ollama_client import (
+    closed_after_first_token,
+    consume_in_thread,
+    events_before,
+    eventually,
+    texts,
+)
 
 ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 TRANSCRIPT = Path("/work/shared/ollama-wire/openai_stream.sse")
@@ -190,11 +196,7 @@ def test_refused_when_the_server_is_down() -> None:
 
 
 def test_close_tells_the_server_to_stop(fake: FakeOpenAI, client: OpenAIClient) -> None:
-    fake.token_delay = 0.05
-    stream = client.chat_stream("llama3.2", ASK)
-    assert next(stream) == ContentDelta("The")
-    stream.close()
-    assert eventually(lambda: fake.aborted_streams == 1)
+    closed_after_first_token(fake, client)
 
 
 def test_abort_ends_a_slow_first_token(fake: FakeOpenAI, client: OpenAIClient) -> None:

@@ -48,27 +48,24 @@ def test_the_page_is_served_without_a_token_and_locked_down(runtime):
     assert runtime.token not in page.text
 
 
+def health_with_host(runtime, host: str) -> tuple[int, bytes]:
+    """GET /api/health with the token and this Host header (its `{port}` filled in)."""
+    host = host.format(port=runtime.server.port)
+    headers = {"Host": host, "Authorization": f"Bearer {runtime.token}"}
+    return raw_request(runtime, "GET", "/api/health", headers)
+
+
 @pytest.mark.parametrize(
     "host", ["evil.example", "evil.example:{port}", "127.0.0.1:1", "localhost.evil.example:{port}"]
 )
 def test_foreign_host_is_403(runtime, host):
-    status, body = raw_request(
-        runtime,
-        "GET",
-        "/api/health",
-        {"Host": host.format(port=runtime.server.port), "Authorization": f"Bearer {runtime.token}"},
-    )
+    status, body = health_with_host(runtime, host)
     assert status == 403 and b"forbidden_host" in body
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "[::1]:{port}"])
 def test_loopback_hosts_are_accepted(runtime, host):
-    status, _ = raw_request(
-        runtime,
-        "GET",
-        "/api/health",
-        {"Host": host.format(port=runtime.server.port), "Authorization": f"Bearer {runtime.token}"},
-    )
+    status, _ = health_with_host(runtime, host)
     assert status == 200
 
 

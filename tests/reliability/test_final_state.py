@@ -25,11 +25,7 @@ class BuggyStore(Store):
         super().update_message(message_id, **fields)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = BuggyStore(tmp_path / "chat.db")
-    yield s
-    s.close()
+STORE_CLASS = BuggyStore  # the shared `store` fixture (conftest.py) opens this one
 
 
 @pytest.fixture
