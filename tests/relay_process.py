@@ -96,3 +96,15 @@ class RawDevice:
 
     def recv(self, timeout: float = 10.0) -> dict[str, Any]:
         return json.loads(self.ws.recv(timeout))
+
+
+def carry_both_ways(desktop: RawDesktop, device: RawDevice, up: str, down: str) -> str:
+    """The desktop is told of the device's connection, and the relay carries one data frame
+    each way through it: `up` to the desktop, `down` to the device. The connection's id."""
+    opened = desktop.recv()
+    assert opened["type"] == "open"
+    device.send_data(up)
+    assert desktop.recv() == {"type": "data", "conn": opened["conn"], "data": up}
+    desktop.send({"type": "data", "conn": opened["conn"], "data": down})
+    assert device.recv() == {"type": "data", "data": down}
+    return opened["conn"]

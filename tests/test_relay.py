@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from websockets.exceptions import ConnectionClosed
 
 from tests.app_process import REPO, start_until_ready_line
-from tests.relay_process import RawDesktop, RawDevice
+from tests.relay_process import RawDesktop, RawDevice, carry_both_ways
 
 
 def closed_code(ws) -> int:
@@ -84,12 +84,7 @@ def test_frames_route_both_ways_and_devices_hear_the_desktop_state(relay):
     assert device.recv() == {"type": "desktop", "state": "offline"}
     desktop.authenticate()
     assert device.recv() == {"type": "desktop", "state": "online"}
-    opened = desktop.recv()
-    assert opened["type"] == "open"
-    device.send_data("b3BhcXVl")
-    assert desktop.recv() == {"type": "data", "conn": opened["conn"], "data": "b3BhcXVl"}
-    desktop.send({"type": "data", "conn": opened["conn"], "data": "cmVwbHk"})
-    assert device.recv() == {"type": "data", "data": "cmVwbHk"}
+    carry_both_ways(desktop, device, up="b3BhcXVl", down="cmVwbHk")
     desktop.ws.close()
     assert device.recv() == {"type": "desktop", "state": "offline"}
 

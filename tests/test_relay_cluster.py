@@ -11,7 +11,7 @@ import time
 import pytest
 import redis
 
-from tests.relay_process import RawDesktop, RawDevice
+from tests.relay_process import RawDesktop, RawDevice, carry_both_ways
 from tests.remote_fixtures import wait_for_state
 from tests.remote_phone import Phone
 from tests.test_relay import closed_code
@@ -64,14 +64,9 @@ def test_a_desktop_and_its_device_on_different_relays(relay, redis_url):
     assert desktop.authenticate() == {"type": "welcome"}
     device = RawDevice(second, desktop.id)
     assert device.recv() == {"type": "desktop", "state": "online"}
-    opened = desktop.recv()
-    assert opened["type"] == "open"
-    device.send_data("dG8gdGhlIGRlc2t0b3A")
-    assert desktop.recv() == {"type": "data", "conn": opened["conn"], "data": "dG8gdGhlIGRlc2t0b3A"}
-    desktop.send({"type": "data", "conn": opened["conn"], "data": "dG8gdGhlIGRldmljZQ"})
-    assert device.recv() == {"type": "data", "data": "dG8gdGhlIGRldmljZQ"}
+    conn = carry_both_ways(desktop, device, up="dG8gdGhlIGRlc2t0b3A", down="dG8gdGhlIGRldmljZQ")
     device.ws.close()
-    assert desktop.recv() == {"type": "close", "conn": opened["conn"]}
+    assert desktop.recv() == {"type": "close", "conn": conn}
 
     other = RawDevice(second, desktop.id)
     assert other.recv()["state"] == "online"

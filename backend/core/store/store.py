@@ -1,4 +1,9 @@
-"""The conversation store: the API the chat service and the REST routes call."""
+"""The conversation store: the API the chat service and the REST routes call.
+
+Over ~300 lines because it is one class, the store's whole public API (conversations and
+their messages share one session and one clock); the row plumbing lives beside it (db.py,
+tree.py, validation.py, transfer.py) and what is left here is the API itself.
+"""
 
 from __future__ import annotations
 
