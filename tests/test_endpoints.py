@@ -21,7 +21,7 @@ from backend.core.monitor import MonitorConfig
 from backend.core.providers.openai import OpenAIClient
 from backend.core.topics import ENDPOINT_STATUS
 from tests.fake_openai import FakeOpenAI
-from tests.test_ollama_client import eventually
+from tests.waiting import eventually
 
 KEY = "sk-test-4f9a"
 LM_STUDIO = {"name": "LM Studio", "kind": "openai", "base_url": "http://127.0.0.1:1234/v1/"}

@@ -5,8 +5,7 @@ from __future__ import annotations
 import gc
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import pytest
 
@@ -19,6 +18,7 @@ from backend.core.providers.ollama import (
     OllamaUnavailable,
 )
 from tests.fake_ollama import DEFAULT_TOKENS, STREAM_ERROR, FakeOllama
+from tests.waiting import eventually
 
 ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 
@@ -37,17 +37,6 @@ def events_before(error: type[Exception], match: str, stream: Iterable) -> list:
         for event in stream:
             received.append(event)
     return received
-
-
-def eventually(condition: Callable[[], bool], within: float = 10.0) -> bool:
-    """Poll for something another thread does; True as soon as it holds (so a generous
-    `within` costs nothing when all is well, and spares a loaded machine a false failure)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def texts(events: list, kind: type) -> list[str]:

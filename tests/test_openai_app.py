@@ -10,7 +10,7 @@ import requests
 
 from tests.fake_ollama import DEFAULT_TOKENS as OLLAMA_TOKENS
 from tests.fake_openai import DEFAULT_TOKENS, FakeOpenAI
-from tests.test_ollama_client import eventually
+from tests.waiting import eventually
 from tests.wsclient import WsClient
 
 KEY = "sk-local-7d1e"

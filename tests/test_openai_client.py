@@ -22,9 +22,9 @@ from tests.test_ollama_client import (
     closed_after_first_token,
     consume_in_thread,
     events_before,
-    eventually,
     texts,
 )
+from tests.waiting import eventually
 
 ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 TRANSCRIPT = Path("/work/shared/ollama-wire/openai_stream.sse")

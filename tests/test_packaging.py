@@ -23,6 +23,7 @@ from backend import __version__
 from tests.app_process import REPO
 from tests.desktop_support import Xvfb, have_desktop_tools
 from tests.fake_ollama import DEFAULT_TOKENS
+from tests.waiting import eventually
 from tests.wsclient import WsClient
 
 APP = "CloudToLocalLLM"
@@ -213,14 +214,14 @@ class TestBundle:
             ready = json.loads(proc.stdout.readline())
             auth = {"Authorization": f"Bearer {ready['token']}"}
             # The page in the window has loaded and opened its WebSocket.
-            assert _wait(
+            assert eventually(
                 lambda: (
                     requests.get(ready["url"] + "api/health", headers=auth, timeout=5).json()[
                         "ui_connections"
                     ]
                     >= 1
                 ),
-                timeout=60,
+                within=60,
             ), proc.stderr.read()[-3000:] if proc.poll() is not None else "no UI connection"
             conn, window = _window_named(screen.display, "CloudToLocalLLM")
             # The desktop entry's StartupWMClass, and the icon given to the window.
@@ -247,12 +248,3 @@ def _window_named(display_name: str, name: str):
         if attrs.map_state == X.IsViewable and window.get_wm_name() == name:
             return conn, window
     raise AssertionError(f"no window named {name!r} on {display_name}")
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 import requests
@@ -27,6 +26,7 @@ from backend.launcher.single_instance import (
 )
 from tests.app_process import REPO
 from tests.desktop_support import DesktopApp, Xvfb, have_desktop_tools
+from tests.waiting import eventually, lines_when
 
 HOLDER = textwrap.dedent(
     """
@@ -226,11 +226,11 @@ def test_a_second_launch_brings_the_web_ui_forward_and_exits_0(fake_ollama, data
     first = Launched("--web", "--ollama-url", fake_ollama.url, "--data-dir", str(data_dir), env=env)
     try:
         page = first.ready["url"] + "?code="  # a fresh single-use code each time
-        assert _lines_when(opened, 1)[0].startswith(page)
+        assert lines_when(opened, 1)[0].startswith(page)
         again = launch(data_dir=data_dir, env=env)
         assert again.returncode == 0, again.stderr
         assert again.stdout == "" and "already running" in again.stderr
-        pages = _lines_when(opened, 2)
+        pages = lines_when(opened, 2)
         assert all(line.startswith(page) for line in pages) and pages[0] != pages[1]
     finally:
         assert first.stop() == 0
@@ -260,17 +260,6 @@ class Launched:
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
-
-
-def _lines_when(path, count: int, timeout: float = 10.0) -> list[str]:
-    deadline = time.monotonic() + timeout
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        lines = path.read_text().splitlines() if path.exists() else []
-        if len(lines) >= count:
-            return lines
-        time.sleep(0.05)
-    raise AssertionError(f"{path} has {lines}, not {count} lines")
 
 
 class RecordingWindow:
@@ -315,12 +304,12 @@ def test_a_second_launch_raises_the_running_window_above_others(fake_ollama, dat
         cover.set_wm_name("another app")
         cover.map()
         conn.sync()
-        assert _wait(lambda: _top_window(root, X) == "another app")
+        assert eventually(lambda: _top_window(root, X) == "another app")
 
         again = launch("--new-chat", data_dir=data_dir, env={"DISPLAY": screen.display})
         assert again.returncode == 0, again.stderr
         assert again.stdout == ""  # no second backend, so no second ready line
-        assert _wait(lambda: _top_window(root, X) == "CloudToLocalLLM")
+        assert eventually(lambda: _top_window(root, X) == "CloudToLocalLLM")
         conn.close()
     finally:
         assert app.quit() == 0
@@ -333,12 +322,3 @@ def _top_window(root, X) -> str | None:
         if window.get_attributes().map_state == X.IsViewable:
             return window.get_wm_name()
     return None
-
-
-def _wait(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

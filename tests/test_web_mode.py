@@ -7,11 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import requests
 
 from tests.app_process import REPO
+from tests.waiting import lines_when
 
 
 def start_web(fake_ollama, data_dir, browser, env=None) -> subprocess.Popen:
@@ -45,7 +45,7 @@ def test_web_mode_opens_the_browser_with_a_code_and_quits_cleanly(fake_ollama, d
     proc = start_web(fake_ollama, data_dir, browser)
     try:
         ready = json.loads(proc.stdout.readline())
-        first = wait_for_lines(opened, 1)[0]
+        first = lines_when(opened, 1)[0]
         assert ready["token"] not in first
         assert first == f"{browser} {ready['url']}?code={first.split('?code=')[1]}"
         # A second launch (or the tray's New chat) opens the page on a new chat.
@@ -56,7 +56,7 @@ def test_web_mode_opens_the_browser_with_a_code_and_quits_cleanly(fake_ollama, d
             timeout=5,
         )
         assert shown.status_code == 202
-        second = wait_for_lines(opened, 2)[1]
+        second = lines_when(opened, 2)[1]
         assert second.endswith("#new") and ready["token"] not in second
         codes = [line.split("?code=")[1].removesuffix("#new") for line in (first, second)]
         assert codes[0] != codes[1]
@@ -92,13 +92,3 @@ def test_web_mode_says_so_when_the_browser_fails_and_prints_the_url(
     finally:
         if proc.poll() is None:
             proc.kill()
-
-
-def wait_for_lines(path, count, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        lines = path.read_text().splitlines() if path.exists() else []
-        if len(lines) >= count:
-            return lines
-        time.sleep(0.05)
-    raise TimeoutError(f"{path} has fewer than {count} lines")
