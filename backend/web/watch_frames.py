@@ -10,13 +10,13 @@ reply is sent to a socket once, however many ways the socket asked for it.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from backend.core.errors import NotFound
 from backend.core.events import Event
 from backend.core.topics import REPLY_STARTED
 from backend.web.frames import FrameSocket, Handler, field
+from backend.web.locked_set import LockedSet
 
 
 class Watcher:
@@ -24,24 +24,14 @@ class Watcher:
 
     def __init__(self, socket: FrameSocket) -> None:
         self.socket = socket
-        self._lock = threading.Lock()
-        self._conversations: set[str] = set()
+        self.conversations: LockedSet[str] = LockedSet()
         unsubscribe = socket.services.bus.subscribe(
             self._on_started, topics=(REPLY_STARTED,), name="watch"
         )
         socket.on_close.append(unsubscribe)
 
-    def add(self, conversation_id: str) -> None:
-        with self._lock:
-            self._conversations.add(conversation_id)
-
-    def discard(self, conversation_id: str) -> None:
-        with self._lock:
-            self._conversations.discard(conversation_id)
-
     def _on_started(self, event: Event) -> None:
-        with self._lock:
-            watched = event.payload.get("conversation_id") in self._conversations
+        watched = event.payload.get("conversation_id") in self.conversations
         if watched and self.socket.open:
             self.socket.follow(event.payload["reply"])
 
@@ -62,7 +52,7 @@ def watch(socket: FrameSocket, frame: dict[str, Any]) -> None:
     socket.services.store.get_conversation(conversation_id, with_messages=False)  # or NotFound
     # Watch first, then list: a reply registered before the listing is in it, and one
     # registered after it is published after the watch began. `follow` drops doubles.
-    _watcher(socket).add(conversation_id)
+    _watcher(socket).conversations.add(conversation_id)
     streaming = socket.services.chat.active(conversation_id)
     socket.send(
         {
@@ -78,7 +68,7 @@ def watch(socket: FrameSocket, frame: dict[str, Any]) -> None:
 def unwatch(socket: FrameSocket, frame: dict[str, Any]) -> None:
     conversation_id = field(frame, "conversation_id", str)
     if socket.watcher is not None:
-        socket.watcher.discard(conversation_id)
+        socket.watcher.conversations.discard(conversation_id)
     socket.send({"type": "conversation.unwatched", "conversation_id": conversation_id})
 
 

@@ -21,6 +21,7 @@ from backend.core.services import Services
 from backend.core.topics import CONVERSATION_EVENTS, STATUS
 from backend.web import branch_frames, chat_frames, model_frames, watch_frames
 from backend.web.frames import handler_table
+from backend.web.locked_set import LockedSet
 from backend.web.watch_frames import Watcher
 
 log = logging.getLogger("cloudtolocalllm.ws")
@@ -63,24 +64,8 @@ class TokenBucket:
         return True
 
 
-class SocketRegistry:
+class SocketRegistry(LockedSet["ClientSocket"]):
     """The sockets open now: how many UI windows or tabs are connected."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: set[ClientSocket] = set()
-
-    def add(self, socket: ClientSocket) -> None:
-        with self._lock:
-            self._sockets.add(socket)
-
-    def discard(self, socket: ClientSocket) -> None:
-        with self._lock:
-            self._sockets.discard(socket)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sockets)
 
 
 class ClientSocket:
