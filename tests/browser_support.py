@@ -45,12 +45,15 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def open_app(browser, runtime, *, color_scheme: str = "light"):
-    """A fresh page on the app, returned once its WebSocket is open."""
+def open_app(
+    browser, runtime, *, color_scheme: str = "light", until: str = "body[data-ws=open]"
+):
+    """A fresh page on the app, returned once `until` is there (by default: its WebSocket
+    is open)."""
     context = browser.new_context(
         viewport={"width": 1180, "height": 760}, color_scheme=color_scheme
     )
     page = context.new_page()
     page.goto(f"{runtime.url}?token={runtime.token}")
-    page.wait_for_selector("body[data-ws=open]", state="attached", timeout=15_000)
+    page.wait_for_selector(until, state="attached", timeout=15_000)
     return page

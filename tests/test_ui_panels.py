@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.app_process import REPO
-from tests.browser_support import ARTIFACTS, needs_chromium
+from tests.browser_support import ARTIFACTS, needs_chromium, open_app
 from tests.fake_ollama import FakeOllama
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -63,13 +63,8 @@ def seed(runtime, document: dict = EXPORT) -> list[dict]:
 
 
 def open_page(browser, runtime, *, dark: bool = False):
-    context = browser.new_context(
-        viewport={"width": 1180, "height": 760}, color_scheme="dark" if dark else "light"
-    )
-    page = context.new_page()
-    page.goto(f"{runtime.url}?token={runtime.token}")
-    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
-    return page
+    scheme = "dark" if dark else "light"
+    return open_app(browser, runtime, color_scheme=scheme, until="body[data-ready=true]")
 
 
 def both_themes(page, name: str) -> None:

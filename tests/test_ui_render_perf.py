@@ -11,7 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser_support import ARTIFACTS, needs_chromium
+from tests.browser_support import ARTIFACTS, needs_chromium, open_app
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 MODEL = "llama3.2:latest"
@@ -63,12 +63,7 @@ def as_tokens(text: str, size: int = 48) -> list[str]:
 
 
 def open_page(browser, runtime, *, dark: bool = False):
-    context = browser.new_context(
-        viewport={"width": 1180, "height": 760}, color_scheme="dark" if dark else "light"
-    )
-    page = context.new_page()
-    page.goto(f"{runtime.url}?token={runtime.token}")
-    page.wait_for_selector("body[data-ws=open]", state="attached", timeout=15_000)
+    page = open_app(browser, runtime, color_scheme="dark" if dark else "light")
     page.get_by_test_id("model-select").select_option(MODEL)
     return page
 

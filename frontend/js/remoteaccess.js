@@ -158,20 +158,20 @@ export class RemoteAccessSection {
     }
   }
 
-  async approve(device) {
-    try {
-      await this.api.approveDevice(device.id);
-    } catch (err) {
-      toastError("Couldn't approve the device", err);
-    }
-    this.refresh();
+  approve(device) {
+    return this.changeDevice(() => this.api.approveDevice(device.id), "approve");
   }
 
-  async revoke(device) {
+  revoke(device) {
+    return this.changeDevice(() => this.api.revokeDevice(device.id), "remove");
+  }
+
+  /** One change to a device; a failure is said, and the list shows what is true now. */
+  async changeDevice(call, verb) {
     try {
-      await this.api.revokeDevice(device.id);
+      await call();
     } catch (err) {
-      toastError("Couldn't remove the device", err);
+      toastError(`Couldn't ${verb} the device`, err);
     }
     this.refresh();
   }
