@@ -8,6 +8,7 @@ Three processes, as in real use: the fake Ollama runs in this process (it stamps
 line's `created_at`, and keeps the stamps), the app runs as `python -m backend --headless`,
 and each reader runs in a process of its own and reports when every token reached it.
 """
+# Over 300 lines on purpose: the readers compared must sit side by side in one run.
 
 from __future__ import annotations
 

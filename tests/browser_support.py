@@ -45,9 +45,7 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
-def open_app(
-    browser, runtime, *, color_scheme: str = "light", until: str = "body[data-ws=open]"
-):
+def open_app(browser, runtime, *, color_scheme: str = "light", until: str = "body[data-ws=open]"):
     """A fresh page on the app, returned once `until` is there (by default: its WebSocket
     is open)."""
     context = browser.new_context(

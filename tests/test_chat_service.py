@@ -1,4 +1,5 @@
 """The streaming core against the fake Ollama and a real store."""
+# Over 300 lines on purpose: one test per behaviour of the streaming core, sharing its fixtures.
 
 from __future__ import annotations
 

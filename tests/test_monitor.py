@@ -1,4 +1,5 @@
 """The connection monitor against a real FakeOllama that is stopped and started for real."""
+# Over 300 lines on purpose: one test per state change and schedule rule, one shared fake.
 
 from __future__ import annotations
 

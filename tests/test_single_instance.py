@@ -1,4 +1,5 @@
 """One app per data dir: the lock, its stale leftovers, and a second launch handing over."""
+# Over 300 lines on purpose: one test per lock and hand-over case, sharing the process helpers.
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """The conversation store against real SQLite files in temp dirs."""
+# Over 300 lines on purpose: one test per store operation and failure, sharing real SQLite fixtures.
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Export of every conversation and import: lossless round trips, all-or-nothing validation."""
+# Over 300 lines on purpose: one test per export/import rule, sharing the document builders.
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 pystray runs on its `dummy` backend here (no display needed): menus build and items can be
 invoked, but `run()` raises. The X11 backend is exercised in a subprocess on a private Xvfb.
 """
+# Over 300 lines on purpose: one test per tray state, word and menu action; shared fixtures.
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The UI on every screen: tables and code that stay readable, a phone-width layout, model
 images that fetch nothing, and no serious or critical axe-core violation on any view, at
 390 and 1920 px, light and dark. Screenshots land in test-artifacts/ (people look at them)."""
+# Over 300 lines on purpose: one test per screen-size and accessibility rule, sharing page helpers.
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Message-level UI in Debian's Chromium: actions, branches, stop/redo, thinking, context,
 per-conversation settings and live titles, against the real backend and the fake Ollama."""
+# Over 300 lines on purpose: one browser session per message behaviour, sharing page helpers.
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """App-level panels in Debian's Chromium: search, the Models manager (pull, cancel, delete),
 Settings (theme, font size, Ollama address, Enter to send), export/import, keyboard, live
 sidebar and the first-run guidance, against the real backend and the fake Ollama."""
+# Over 300 lines on purpose: one browser session per panel behaviour, sharing page helpers.
 
 from __future__ import annotations
 

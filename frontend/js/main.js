@@ -1,4 +1,5 @@
 // Entry point: picks the transport, wires the modules together and connects.
+// Over 300 lines on purpose: the one place every module is wired to the others.
 import { createApi } from "./api.js";
 import { Chat } from "./chat.js";
 import { Composer } from "./composer.js";

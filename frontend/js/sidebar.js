@@ -1,6 +1,7 @@
 // The conversation list: select, inline rename, delete with an inline confirm, an item menu
 // (export), and live updates from `conversation.*` frames (through the router).
 // Searching is search.js's: it shows its results in place of this list.
+// Over 300 lines on purpose: the list, its keyboard model and its live updates share state.
 import { isMenuOpen, showMenu } from "./menu.js";
 import { confirmInline, renameBox } from "./sidebaredit.js";
 import { toastError } from "./toast.js";
