@@ -29,19 +29,13 @@ def isolated_dirs(tmp_path_factory, monkeypatch) -> Path:
     return data_dir
 
 
-@pytest.fixture(scope="module")
-def fake_server(request: pytest.FixtureRequest) -> Iterator[FakeOllama]:
-    """One fake server for a whole module: the module's `FAKE_SERVER` class (FakeOllama
-    unless it says otherwise), started once because the client tests are many and short."""
-    with getattr(request.module, "FAKE_SERVER", FakeOllama)() as fake:
-        yield fake
-
-
 @pytest.fixture
-def fake(fake_server: FakeOllama) -> FakeOllama:
-    """The module's fake server with its fault switches and records reset for this test."""
-    fake_server.reset()
-    return fake_server
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeOllama]:
+    """A fake server of this test's own: the module's `FAKE_SERVER` class (FakeOllama unless
+    it says otherwise). Not shared between tests: a stream a previous test left behind would
+    otherwise count its abort, or break a connection, in the next one."""
+    with getattr(request.module, "FAKE_SERVER", FakeOllama)() as server:
+        yield server
 
 
 @pytest.fixture

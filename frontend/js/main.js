@@ -40,9 +40,10 @@ const composer = new Composer({
 
 const models = new Models({
   api,
-  onChange: () => {
+  onChange: (availability) => {
     updateView();
     panels.modelsChanged();
+    retryModelsWhileConnected(availability);
   },
   onPick: (name, endpointId) => {
     if (chat.currentId && name) {
@@ -148,6 +149,23 @@ function onClose() {
   pill.setSocketOpen(false);
   panels.socketClosed();
   updateView();
+}
+
+// A model list that failed while the app says its server is connected was a hiccup (a
+// tunnel still handshaking, a slow answer): no status change will come to fetch it again,
+// so it is asked again, less often each time, until it answers.
+const modelsRetry = { timer: null, delay: 2000 };
+function retryModelsWhileConnected(availability) {
+  if (!["down", "error"].includes(availability)) {
+    modelsRetry.delay = 2000;
+    return;
+  }
+  if (modelsRetry.timer || !pill.status || pill.status.state !== "connected") return;
+  modelsRetry.timer = setTimeout(() => {
+    modelsRetry.timer = null;
+    models.refresh();
+  }, modelsRetry.delay);
+  modelsRetry.delay = Math.min(modelsRetry.delay * 2, 30_000);
 }
 
 function onStatus(frame) {
