@@ -8,6 +8,7 @@ imported where they are caught, which is after a request has loaded them.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 CHUNK = 65536  # bytes per read: urllib3 still hands over each HTTP chunk as it arrives
 
 
-class HTTPClient:
+class HTTPClient(ABC):
     """A model server's HTTP API; subclasses name the server and build its errors."""
 
     server = "the server"  # how messages name it ("Ollama")
@@ -47,9 +48,9 @@ class HTTPClient:
         if session is not None:
             session.close()
 
+    @abstractmethod
     def _http_error(self, response: requests.Response) -> ProviderHTTPError:
-        """The typed error for an HTTP error answer (the subclass reads its body)."""
-        raise NotImplementedError
+        """The typed error for an HTTP error answer (each provider reads its own body)."""
 
     def _headers(self) -> dict[str, str]:
         """Headers for every request (an API key); none by default."""
