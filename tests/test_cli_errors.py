@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import socket
+import stat
 from pathlib import Path
 
 import pytest
 
 from backend.core.dir_errors import file_system_type
 from backend.core.settings import SettingsError, prepare_data_dir
+from backend.launcher.private_files import tighten
 from backend.launcher.server import ServerThread
 from tests.test_headless import cli
 
@@ -84,3 +86,21 @@ def test_the_server_serves_on_the_port_it_reports():
     finally:
         server.stop()
     assert reply.startswith(b"HTTP/1.1 200") and reply.endswith(b"pong")
+
+
+@pytest.mark.parametrize("where", ["/", "~", "~/.."])
+def test_a_data_dir_shared_with_other_files_is_refused(where):
+    folder = Path(where).expanduser().resolve()
+    line = one_error_line(cli("--headless", "--data-dir", where))
+    assert f"cannot use data directory {folder}: it is " in line
+    assert "choose a folder of the app's own" in line
+
+
+def test_first_use_of_a_folder_with_files_leaves_them_alone(tmp_path):
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    letter = folder / "letter.txt"
+    letter.write_text("mine")
+    letter.chmod(0o644)
+    tighten(folder)
+    assert stat.S_IMODE(letter.stat().st_mode) == 0o644

@@ -105,6 +105,12 @@ def default_ollama_url(env: dict[str, str] | None = None) -> str:
 def prepare_data_dir(path: Path) -> Path:
     """Create the data dir if missing and prove it is writable, or raise SettingsError."""
     path = path.expanduser().resolve()
+    shared = _shared_folder_reason(path)
+    if shared:
+        raise SettingsError(
+            f"cannot use data directory {path}: it is {shared}; "
+            "choose a folder of the app's own (the app makes its files private)"
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
         (path / "logs").mkdir(exist_ok=True)
@@ -115,3 +121,16 @@ def prepare_data_dir(path: Path) -> Path:
         reason = why_not_a_folder(exc)
         raise SettingsError(f"cannot use data directory {path}: {reason}") from exc
     return path
+
+
+def _shared_folder_reason(path: Path) -> str | None:
+    """Why `path` is a folder other things live in (the app would mix its data with them
+    and make them private), or None. The root, the home folder and the folders above it."""
+    if path == Path(path.anchor):
+        return "the root of the file system"
+    home = Path.home().resolve()
+    if path == home:
+        return "your home folder"
+    if path in home.parents:
+        return "a folder that holds home folders"
+    return None

@@ -8,6 +8,8 @@ import os
 import stat
 from pathlib import Path
 
+from backend.core.settings import DB_FILENAME
+
 log = logging.getLogger("cloudtolocalllm.launcher")
 
 PRIVATE_UMASK = 0o077  # every file the app creates from now on: no access for others
@@ -27,6 +29,10 @@ def tighten(data_dir: Path) -> None:
     if os.name != "posix":
         return  # Windows: the per-user app-data dir already has a private ACL
     _tighten_one(data_dir)
+    if not (data_dir / DB_FILENAME).exists():
+        # No install here yet: whatever the folder holds is not the app's to change (the
+        # app's own files will be made under the private umask).
+        return
     for root, dirs, files in os.walk(data_dir):
         for name in dirs + files:
             _tighten_one(Path(root) / name)
