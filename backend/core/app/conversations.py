@@ -23,7 +23,11 @@ from backend.core.topics import (
 )
 
 # Each editable field's JSON type (besides null); `options` is checked key by key in the store.
-_FIELD_TYPES = {"options": (dict, "an object"), "think": (bool, "true, false")}
+_FIELD_TYPES = {
+    "options": (dict, "an object"),
+    "think": (bool, "true, false"),
+    "pinned": (bool, "true, false"),
+}
 _FORMATS = {"json": ("application/json", "json"), "markdown": ("text/markdown", "md")}
 
 

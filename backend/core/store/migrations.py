@@ -209,12 +209,18 @@ def m_conversation_endpoint(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conversations ADD COLUMN endpoint_id VARCHAR(64)")
 
 
+def m_pinned_conversations(conn: sqlite3.Connection) -> None:
+    """A conversation can be pinned to the top of the list; none is at first."""
+    conn.execute("ALTER TABLE conversations ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT 0")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m_full_text_search,
     m_message_tree,
     m_index_finished_messages,
     m_conversation_endpoint,
+    m_pinned_conversations,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -73,6 +73,8 @@ class Conversation(Base):
     think: Mapped[bool | None] = mapped_column(Boolean)
     # The endpoint `model` is on; None: the Ollama of --ollama-url ("ollama").
     endpoint_id: Mapped[str | None] = mapped_column(String(64))
+    # Shown in the list's "Pinned" group, above the others.
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
 
 
 class Message(Base):
@@ -141,6 +143,7 @@ def conversation_dict(conversation: Conversation, message_count: int) -> dict[st
         "options": dict(conversation.options or {}),
         "think": conversation.think,
         "endpoint_id": conversation.endpoint_id or "ollama",
+        "pinned": bool(conversation.pinned),
     }
 
 

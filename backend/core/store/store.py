@@ -39,7 +39,9 @@ from backend.core.store.validation import (
 )
 
 DEFAULT_TITLE = "New conversation"
-EDITABLE = ("title", "model", "system_prompt", "options", "think", "endpoint_id")
+EDITABLE = ("title", "model", "system_prompt", "options", "think", "endpoint_id", "pinned")
+# Changes that are not activity: the chat keeps its place in the list (under the pointer).
+NOT_ACTIVITY = frozenset({"title", "pinned"})
 # `add_message` without a `parent_id`: the new message continues the active path.
 AFTER_ACTIVE_LEAF: Any = object()
 _Row = TypeVar("_Row", Conversation, Message)
@@ -116,6 +118,7 @@ class Store:
         options: dict[str, Any] | None = None,
         think: bool | None = None,
         endpoint_id: str | None = None,
+        pinned: bool = False,
     ) -> dict[str, Any]:
         title = DEFAULT_TITLE if title is None else title
         fields = conversation_fields(
@@ -125,6 +128,7 @@ class Store:
             options=options,
             think=think,
             endpoint_id=endpoint_id,
+            pinned=pinned,
         )
         now = self._clock()
         conversation = Conversation(id=uuid4().hex, created_at=now, updated_at=now, **fields)
@@ -173,9 +177,7 @@ class Store:
             return [conversation_dict(row, row.message_count) for row in s.execute(stmt)]
 
     def update_conversation(self, conversation_id: str, **fields: Any) -> dict[str, Any]:
-        """Change any of EDITABLE. Bumps `updated_at` unless only the title changed: a
-        rename is not activity, and the chat keeps its place in the list (under the user's
-        pointer)."""
+        """Change any of EDITABLE. Bumps `updated_at` unless only NOT_ACTIVITY changed."""
         unknown = sorted(set(fields) - set(EDITABLE))
         if unknown:
             raise BadRequest(f"cannot update {', '.join(unknown)}; editable: {', '.join(EDITABLE)}")
@@ -184,7 +186,7 @@ class Store:
             conversation = _get(s, Conversation, conversation_id)
             for name, value in values.items():
                 setattr(conversation, name, value)
-            if set(values) - {"title"}:
+            if set(values) - NOT_ACTIVITY:
                 conversation.updated_at = self._clock()
             count = _count_messages(s, conversation_id)
         return conversation_dict(conversation, count)

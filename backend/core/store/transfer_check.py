@@ -228,12 +228,18 @@ def _options(value: Any, where: str) -> dict[str, Any] | None:
 def _other_columns(
     item: dict[str, Any], table: Table, done: dict[str, Any], where: str
 ) -> dict[str, Any]:
-    """Stored columns not checked by hand, checked by their SQL type."""
+    """Stored columns not checked by hand, checked by their SQL type. A column the file
+    leaves out gets its default: rows are inserted many at once, and a key missing from
+    one row would be taken as missing from them all."""
     values = {}
     for column in table.columns:
-        if column.key in done or column.key in _SKIPPED or column.key not in item:
+        if column.key in done or column.key in _SKIPPED:
             continue
-        values[column.key] = _typed(item[column.key], column, _at(where, column.key))
+        if column.key in item:
+            values[column.key] = _typed(item[column.key], column, _at(where, column.key))
+        else:
+            default = column.default
+            values[column.key] = default.arg if default is not None and default.is_scalar else None
     return values
 
 

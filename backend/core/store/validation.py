@@ -65,6 +65,8 @@ def conversation_fields(**fields: Any) -> dict[str, Any]:
         fields["options"] = check_options(fields["options"]) or None
     if "think" in fields and not isinstance(fields["think"], bool | None):
         raise BadRequest("think must be true, false or null", code="invalid_field")
+    if "pinned" in fields and not isinstance(fields["pinned"], bool):
+        raise BadRequest("pinned must be true or false", code="invalid_field")
     if "endpoint_id" in fields:
         check_text("endpoint_id", fields["endpoint_id"], optional=True)
         if fields["endpoint_id"] == "ollama":  # the default is stored as NULL
