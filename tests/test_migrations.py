@@ -13,8 +13,8 @@ from backend.core.store.migrations import MIGRATIONS, migrate
 from backend.core.store.models import Base
 
 
-def _v2_add_pinned(conn: sqlite3.Connection) -> None:
-    conn.execute("ALTER TABLE conversations ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+def _v2_add_archived(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
 
 
 def _v3_add_search_index(conn: sqlite3.Connection) -> None:
@@ -25,7 +25,7 @@ def _v3_add_search_index(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
 
-LATER = (*MIGRATIONS, _v2_add_pinned, _v3_add_search_index)
+LATER = (*MIGRATIONS, _v2_add_archived, _v3_add_search_index)
 
 
 def _query(path: Path, sql: str) -> list[tuple]:
@@ -108,14 +108,14 @@ def test_current_file_with_data_is_migrated_forward(tmp_path: Path) -> None:
     assert result.backup == tmp_path / f"cloudtolocalllm.db.bak-v{LATEST_VERSION}"
     assert _version(path) == LATEST_VERSION + 2
     assert _query(path, "SELECT * FROM messages ORDER BY position") == before
-    assert _query(path, "SELECT id, title, pinned FROM conversations") == [
+    assert _query(path, "SELECT id, title, archived FROM conversations") == [
         (conversation_id, "Kept", 0)
     ]
     found = _query(path, "SELECT content FROM messages_fts WHERE messages_fts MATCH 'lighthouse'")
     assert found == [("Where is the lighthouse?",)]
     assert _version(result.backup) == LATEST_VERSION
     assert _query(result.backup, "SELECT * FROM messages ORDER BY position") == before
-    assert "pinned" not in {
+    assert "archived" not in {
         row[1] for row in _query(result.backup, "PRAGMA table_info(conversations)")
     }
 
@@ -133,10 +133,10 @@ def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
         return run
 
     _filled_store(path)
-    counting = (*MIGRATIONS, counted(_v2_add_pinned), counted(_v3_add_search_index))
+    counting = (*MIGRATIONS, counted(_v2_add_archived), counted(_v3_add_search_index))
     migrate(path, counting)
     again = migrate(path, counting)
-    assert calls == ["_v2_add_pinned", "_v3_add_search_index"]
+    assert calls == ["_v2_add_archived", "_v3_add_search_index"]
     latest = LATEST_VERSION + 2
     assert (again.old_version, again.new_version, again.backup) == (latest, latest, None)
     assert _backups(tmp_path) == [f"cloudtolocalllm.db.bak-v{LATEST_VERSION}"]
@@ -169,7 +169,7 @@ def test_failed_migration_leaves_the_database_as_it_was(tmp_path: Path, broken) 
     _filled_store(path)
     before = _query(path, "SELECT * FROM messages ORDER BY position")
     with pytest.raises(StoreError) as caught:
-        migrate(path, (*MIGRATIONS, _v2_add_pinned, broken))
+        migrate(path, (*MIGRATIONS, _v2_add_archived, broken))
     assert str(path) in str(caught.value)
     assert _version(path) == LATEST_VERSION + 1  # the good migration before it stays applied
     assert _query(path, "SELECT name FROM sqlite_master WHERE name = 'half_done'") == []
@@ -248,11 +248,11 @@ def test_linear_conversations_become_a_single_branch(tmp_path: Path) -> None:
         assert store.add_message("c", "user", "after the upgrade")["parent_id"] == "m4"
 
 
-def test_conversations_from_before_endpoints_are_on_ollama(tmp_path: Path) -> None:
-    from backend.core.store.migrations import m_conversation_endpoint
-
+def database_before(tmp_path: Path, migration) -> tuple[Path, int]:
+    """A database at the version before `migration`, holding conversation 'c'; its
+    path and version."""
     path = tmp_path / "cloudtolocalllm.db"
-    before = MIGRATIONS.index(m_conversation_endpoint)
+    before = MIGRATIONS.index(migration)
     migrate(path, MIGRATIONS[:before])
     conn = sqlite3.connect(path)
     conn.execute(
@@ -261,9 +261,28 @@ def test_conversations_from_before_endpoints_are_on_ollama(tmp_path: Path) -> No
     )
     conn.commit()
     conn.close()
+    return path, before
+
+
+def test_conversations_from_before_endpoints_are_on_ollama(tmp_path: Path) -> None:
+    from backend.core.store.migrations import m_conversation_endpoint
+
+    path, before = database_before(tmp_path, m_conversation_endpoint)
     with Store(path) as store:
         assert store.migration.old_version == before
         assert store.get_conversation("c")["endpoint_id"] == "ollama"
         moved = store.update_conversation("c", endpoint_id="ep_1", model="qwen3:8b")
         assert (moved["endpoint_id"], moved["model"]) == ("ep_1", "qwen3:8b")
         assert store.update_conversation("c", endpoint_id="ollama")["endpoint_id"] == "ollama"
+
+
+def test_conversations_from_before_pinning_are_unpinned(tmp_path: Path) -> None:
+    from backend.core.store.migrations import m_pinned_conversations
+
+    path, before = database_before(tmp_path, m_pinned_conversations)
+    with Store(path) as store:
+        assert store.migration.old_version == before
+        assert store.get_conversation("c")["pinned"] is False
+        assert store.update_conversation("c", pinned=True)["pinned"] is True
+    with Store(path) as store:
+        assert store.list_conversations()[0]["pinned"] is True

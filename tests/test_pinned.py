@@ -1,14 +1,10 @@
-"""Pinned conversations: stored, set over REST, kept by export and import, migrated."""
+"""Pinned conversations: stored, set over REST, kept by export and import (the migration
+is tested in test_migrations.py)."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 
-from backend.core.store import Store
-from backend.core.store.migrations import MIGRATIONS, m_pinned_conversations, migrate
 from tests.test_rest import Api, assert_error
 
 
@@ -84,22 +80,3 @@ def test_import_refuses_a_pinned_that_is_not_a_boolean(api) -> None:
     response = api.post("/import", json=document)
     assert_error(response, 400, "invalid_import")
     assert "pinned" in response.json()["error"]["message"]
-
-
-def test_conversations_from_before_pinning_are_unpinned(tmp_path: Path) -> None:
-    path = tmp_path / "cloudtolocalllm.db"
-    before = MIGRATIONS.index(m_pinned_conversations)
-    migrate(path, MIGRATIONS[:before])
-    conn = sqlite3.connect(path)
-    conn.execute(
-        "INSERT INTO conversations (id, title, created_at, updated_at)"
-        " VALUES ('c', 'Old', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
-    )
-    conn.commit()
-    conn.close()
-    with Store(path) as store:
-        assert store.migration.old_version == before
-        assert store.get_conversation("c")["pinned"] is False
-        assert store.update_conversation("c", pinned=True)["pinned"] is True
-    with Store(path) as store:
-        assert store.list_conversations()[0]["pinned"] is True
