@@ -130,7 +130,8 @@ def test_pair_approve_then_the_desktop_ui_chats_stops_and_resumes_after_a_relay_
     screenshot(page, "remote-phone-chat.png")
 
     page.goto(pairing.json()["pair_url"])  # the used link again: the pairing kept stands
-    expect(page).to_have_url(re.compile(r"/app/$"))
+    # The chat open last time is open again, and its address says which (`#/c/<id>`).
+    expect(page).to_have_url(re.compile(rf"/app/#/c/{conversation['id']}$"))
     expect(page.locator('[data-testid="conversation-list"] li')).to_have_count(1)
     titles = [c["title"] for c in app.get("api/conversations")["conversations"]]
     assert app.request("DELETE", f"api/remote/devices/{device['id']}").status_code == 204

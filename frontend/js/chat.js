@@ -89,7 +89,8 @@ export class Chat {
       conversation = await this.api.conversation(id);
     } catch (err) {
       if (seq !== this.loadSeq) return false;
-      if (err.status !== 404) toastError("Couldn't open the conversation", err);
+      if (err.status === 404) toast("That conversation was not found. It may have been deleted.");
+      else toastError("Couldn't open the conversation", err);
       return false;
     }
     if (seq !== this.loadSeq) return true;

@@ -15,6 +15,7 @@ import { StatusPill } from "./status.js";
 import { draftKey, load, save } from "./localstore.js";
 import { toastError } from "./toast.js";
 import { exportConversation } from "./transfer.js";
+import { parseRoute, showRoute, watchRoute } from "./route.js";
 import { pickTransport } from "./transport/pick.js";
 import { copyText, debounce, flashCopied } from "./util.js";
 
@@ -23,7 +24,8 @@ const transport = await pickTransport();
 const api = createApi(transport);
 const router = new FrameRouter();
 const NARROW = window.matchMedia("(max-width: 760px)"); // matches the CSS breakpoint
-const ui = { everOpened: false, hasConversations: true, conversations: [] };
+// replaceRoute: the next chat shown takes the place of the address's history entry.
+const ui = { everOpened: false, hasConversations: true, conversations: [], replaceRoute: false };
 // Every app event group this UI follows; the socket subscribes once per connection.
 const EVENTS = ["conversations", "models", "settings", "remote", "endpoints"];
 
@@ -86,6 +88,7 @@ const chat = new Chat({
   onOpened: (conversation) => {
     const id = conversation ? conversation.id : null;
     save("conversation", id);
+    showRoute(id, { replace: ui.replaceRoute });
     sidebar.setActive(id);
     search.setOpen(id);
     composer.switchTo(id);
@@ -97,6 +100,7 @@ const chat = new Chat({
   onCreated: (id, adopt) => {
     if (adopt) {
       save("conversation", id);
+      showRoute(id, { replace: true }); // the new-chat screen became this chat
       sidebar.setActive(id);
       search.setOpen(id);
       composer.adopt(id);
@@ -188,9 +192,12 @@ function reconnect() {
   api.reconnect().catch((err) => toastError("Couldn't reconnect", err));
 }
 
-async function openConversation(id, { focus = true } = {}) {
+async function openConversation(id, { focus = true, replace = false } = {}) {
+  ui.replaceRoute = replace;
   const ok = await chat.open(id);
+  ui.replaceRoute = true; // a chat that was not found leaves no entry in the history
   if (!ok) await chat.open(null);
+  ui.replaceRoute = false;
   if (focus || NARROW.matches) composer.focus();
   closeSidebarOnNarrow();
 }
@@ -324,18 +331,26 @@ async function start() {
     .then((s) => panels.settings.update(s))
     .catch(() => {}); // the copy kept in localStorage stays applied
   await Promise.all([sidebar.refresh(), models.refresh(), status, prefs]);
-  // Only reopen a conversation that still exists (it may have been deleted elsewhere).
-  // `#new` (the tray's "New chat" in web mode) opens a new chat instead of the last one.
-  // `#conversation=ID` (a recent conversation in the tray, web mode) opens that one.
-  const wantsNew = location.hash === "#new";
-  const asked = location.hash.startsWith("#conversation=") ? location.hash.slice(14) : null;
-  if (wantsNew || asked) history.replaceState(null, "", location.pathname + location.search);
-  const remembered = wantsNew ? null : asked || load("conversation", null);
-  const exists = ui.conversations.some((c) => c.id === remembered);
-  if (!exists || !(await chat.open(remembered))) await chat.open(null);
+  await openFirst();
+  watchRoute(({ id }) => id !== chat.currentId && openConversation(id, { replace: true }));
   composer.focus();
   await socketOpened;
   document.body.dataset.ready = "true";
+}
+
+/** The chat the address names (see route.js), else the one open last time, else a new one. */
+async function openFirst() {
+  ui.replaceRoute = true;
+  const route = parseRoute(location.hash);
+  if (route) {
+    if (!(await chat.open(route.id))) await chat.open(null);
+  } else {
+    // Only reopen a conversation that still exists (it may have been deleted elsewhere).
+    const remembered = load("conversation", null);
+    const exists = ui.conversations.some((c) => c.id === remembered);
+    if (!exists || !(await chat.open(remembered))) await chat.open(null);
+  }
+  ui.replaceRoute = false;
 }
 
 const ready = start();

@@ -1,7 +1,8 @@
 // The conversation list: select, inline rename, delete with an inline confirm, an item menu
-// (export), and live updates from `conversation.*` frames (through the router).
+// (pin, export), groups by date (groups.js), and live updates from `conversation.*` frames.
 // Searching is search.js's: it shows its results in place of this list.
 // Over 300 lines on purpose: the list, its keyboard model and its live updates share state.
+import { groupConversations } from "./groups.js";
 import { isMenuOpen, showMenu } from "./menu.js";
 import { confirmInline, renameBox } from "./sidebaredit.js";
 import { toastError } from "./toast.js";
@@ -31,6 +32,7 @@ export class Sidebar {
     this.refreshSoon = debounce(() => this.refresh(), 200);
     this.list.addEventListener("keydown", (e) => this.arrowKeys(e));
     o.router.on("conversation.", (frame) => this.onEvent(frame));
+    this.grouping = ""; // which chat is in which group, as last drawn
     setInterval(() => this.updateTimes(), 60000);
   }
 
@@ -92,9 +94,14 @@ export class Sidebar {
     this.onLoaded(this.conversations);
   }
 
+  /** The chats' rows, in the order they are shown (groups included). */
+  rows() {
+    return [...this.list.querySelectorAll(".conv-item")];
+  }
+
   setActive(id) {
     this.activeId = id;
-    for (const item of this.list.children) {
+    for (const item of this.rows()) {
       const active = item.dataset.conversationId === id;
       item.classList.toggle("active", active);
       const main = item.querySelector(".conv-main");
@@ -115,16 +122,37 @@ export class Sidebar {
     const focusId =
       focused && focused.closest("li") ? focused.closest("li").dataset.conversationId : null;
     const focusTestid = focused ? focused.dataset.testid : null;
-    this.list.replaceChildren(...this.conversations.map((c) => this.item(c)));
+    const groups = groupConversations(this.conversations);
+    this.grouping = groupingOf(groups);
+    this.list.replaceChildren(...groups.flatMap((g) => this.group(g)));
     this.setTabStop();
     this.empty.hidden = this.conversations.length > 0;
     this.empty.textContent = "No conversations yet. Your chats will appear here.";
     if (focusId) this.refocus(focusId, focusTestid);
   }
 
+  /** A group's heading (not a tab stop: arrow keys pass over it) and its list of chats. */
+  group(g) {
+    const headingId = `conv-group-${g.key}`;
+    return [
+      el("h2", {
+        class: "conv-group-title",
+        id: headingId,
+        "data-testid": "conversation-group",
+        "data-group": g.key,
+        text: g.label,
+      }),
+      el(
+        "ul",
+        { class: "conv-group", "aria-labelledby": headingId },
+        ...g.items.map((c) => this.item(c)),
+      ),
+    ];
+  }
+
   // A live update re-rendered the list under keyboard focus: put focus back where it was.
   refocus(id, testid) {
-    const li = [...this.list.children].find((x) => x.dataset.conversationId === id);
+    const li = this.rows().find((x) => x.dataset.conversationId === id);
     const target =
       li && (li.querySelector(`[data-testid="${testid}"]`) || li.querySelector(".conv-main"));
     if (target) this.moveFocus(target, { preventScroll: true });
@@ -173,6 +201,7 @@ export class Sidebar {
         class: `conv-item${c.id === this.activeId ? " active" : ""}`,
         "data-testid": "conversation-item",
         "data-conversation-id": c.id,
+        "data-pinned": String(Boolean(c.pinned)),
       },
       main,
       el("div", { class: "conv-actions" }, rename, more, del),
@@ -182,6 +211,12 @@ export class Sidebar {
 
   openMenu(anchor, c, x = null, y = null) {
     const items = [
+      {
+        label: c.pinned ? "Unpin" : "Pin to top",
+        icon: "pin",
+        testid: "conversation-pin",
+        onSelect: () => this.togglePin(c),
+      },
       {
         label: "Export as Markdown",
         icon: "download",
@@ -224,6 +259,20 @@ export class Sidebar {
     }
   }
 
+  /** Pin or unpin; the chat moves to its new group and keyboard focus goes with it. */
+  async togglePin(c) {
+    const refocus = this.list.contains(document.activeElement);
+    try {
+      const updated = await this.api.updateConversation(c.id, { pinned: !c.pinned });
+      Object.assign(c, updated || { pinned: !c.pinned });
+    } catch (err) {
+      toastError(c.pinned ? "Couldn't unpin" : "Couldn't pin", err);
+      return;
+    }
+    this.render();
+    if (refocus) this.focusItem(c.id);
+  }
+
   confirmDelete(li, c) {
     confirmInline(li, {
       onYes: () => {
@@ -250,20 +299,22 @@ export class Sidebar {
   }
 
   updateTimes() {
+    // Past midnight a chat may belong to another group: draw the groups again.
+    if (groupingOf(groupConversations(this.conversations)) !== this.grouping) this.render();
     for (const time of this.list.querySelectorAll("time.conv-time")) {
       time.textContent = relativeTime(time.getAttribute("datetime"));
     }
   }
 
   focusItem(id) {
-    const item = [...this.list.children].find((li) => li.dataset.conversationId === id);
-    if (item) item.querySelector(".conv-main").focus();
+    const item = this.rows().find((li) => li.dataset.conversationId === id);
+    if (item) this.moveFocus(item.querySelector(".conv-main"));
   }
 
   /**
    * The list is one tab stop (roving tabindex): Up/Down/Home/End move between chats,
-   * Left/Right between a chat and its buttons (rename, more, delete); F2 renames and Delete
-   * asks to delete the focused chat.
+   * Left/Right between a chat and its buttons (rename, more, delete); F2 renames, Delete
+   * asks to delete the focused chat and P pins or unpins it. Group headings are not rows.
    */
   arrowKeys(e) {
     const li = e.target.closest(".conv-item");
@@ -281,7 +332,9 @@ export class Sidebar {
       ArrowLeft: inRow[col - 1],
     }[e.key];
     const c = this.conversations.find((x) => x.id === li.dataset.conversationId);
+    const plain = !e.ctrlKey && !e.metaKey && !e.altKey;
     if (e.key === "F2" && c) this.startRename(li, c);
+    else if ((e.key === "p" || e.key === "P") && plain && c) this.togglePin(c);
     else if (e.key === "Delete" && c) this.confirmDelete(li, c);
     else if (target) this.moveFocus(target);
     else return;
@@ -301,6 +354,11 @@ export class Sidebar {
       mains.find((m) => m.getAttribute("aria-current") === "page") || mains[0] || null;
     for (const m of mains) m.tabIndex = m === current ? 0 : -1;
   }
+}
+
+/** Which chat is in which group: drawn again when this changes. */
+function groupingOf(groups) {
+  return groups.map((g) => `${g.key}:${g.items.map((c) => c.id).join(",")}`).join(";");
 }
 
 function actionButton(name, label, testid, onClick) {
