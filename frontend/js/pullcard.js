@@ -1,6 +1,7 @@
 // One download in the Models dialog: name, Ollama's status line, a progress bar, bytes,
 // and Cancel (running) or Try again / Dismiss (failed, with Ollama's own message).
 import { humanBytes } from "./format.js";
+import { formatRate, formatTimeLeft } from "./pullrate.js";
 import { el } from "./util.js";
 
 function smallButton(testid, text, onClick) {
@@ -32,6 +33,8 @@ export function pullCard(pull, on) {
     ),
     fill,
     bytes: el("span", { class: "pull-bytes", "data-testid": "pull-bytes" }),
+    speed: el("span", { class: "pull-speed", "data-testid": "pull-speed" }),
+    left: el("span", { class: "pull-left", "data-testid": "pull-time-left" }),
     error: el("p", { class: "pull-error", role: "alert", "data-testid": "pull-error" }),
     cancel: smallButton("pull-cancel", "Cancel", on.cancel),
     retry: smallButton("pull-retry", "Try again", on.retry),
@@ -48,7 +51,7 @@ export function pullCard(pull, on) {
       el("span", { class: "pull-buttons" }, parts.retry, parts.dismiss, parts.cancel),
     ),
     parts.bar,
-    parts.bytes,
+    el("div", { class: "pull-figures" }, parts.bytes, parts.speed, parts.left),
     parts.error,
   );
   return parts;
@@ -61,6 +64,10 @@ export function fillCard(card, pull) {
   card.status.textContent = failed ? "Failed" : pull.status;
   card.bar.hidden = failed;
   card.bytes.hidden = failed;
+  card.speed.hidden = failed || !pull.total;
+  card.left.hidden = failed || !pull.total;
+  card.speed.textContent = formatRate(pull.rate);
+  card.left.textContent = formatTimeLeft(pull.secondsLeft);
   card.error.hidden = !failed;
   card.error.textContent = failed ? pull.error : "";
   card.cancel.hidden = failed;

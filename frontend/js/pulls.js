@@ -1,5 +1,6 @@
 // Model downloads over the WebSocket (`models.pull`): their progress, cancel and outcome.
 // A pull belongs to the socket that asked, so it also ends when that socket drops.
+import { RateMeter } from "./pullrate.js";
 import { uuid } from "./util.js";
 
 /**
@@ -12,10 +13,13 @@ function newPull(name) {
     name,
     state: "running",
     status: "Starting…",
-    layers: new Map(), // digest -> {total, completed}
+    layers: new Map(), // digest -> {total, completed, first: completed when first seen}
     done: 0,
     total: 0,
     percent: null, // null: not measurable yet (manifest, a layer not started)
+    meter: new RateMeter(),
+    rate: null, // bytes per second, null until the meter has enough to go on
+    secondsLeft: null,
     error: "",
   };
 }
@@ -94,20 +98,32 @@ export class Pulls {
     if (pull.state === "error") return;
     if (pull.state === "running") pull.status = frame.status || pull.status;
     if (frame.digest && typeof frame.total === "number") {
-      pull.layers.set(frame.digest, { total: frame.total, completed: frame.completed || 0 });
-      let done = 0;
-      let total = 0;
-      for (const layer of pull.layers.values()) {
-        done += layer.completed;
-        total += layer.total;
-      }
-      pull.done = done;
-      pull.total = total;
-      pull.percent = total > 0 ? Math.min(100, (done / total) * 100) : null;
+      const completed = frame.completed || 0;
+      const seen = pull.layers.get(frame.digest);
+      pull.layers.set(frame.digest, { total: frame.total, completed, first: seen ? seen.first : completed });
+      this.measure(pull);
     } else if (pull.layers.size && !frame.digest) {
       pull.percent = 100; // verifying, writing the manifest: every byte is here
     }
     this.onChange(pull);
+  }
+
+  /** Bytes, percent, speed and time left, from the layers seen so far. */
+  measure(pull) {
+    let done = 0;
+    let total = 0;
+    let fetched = 0; // only what came over the network: a layer on disk is complete at once
+    for (const layer of pull.layers.values()) {
+      done += layer.completed;
+      total += layer.total;
+      fetched += layer.completed - layer.first;
+    }
+    pull.done = done;
+    pull.total = total;
+    pull.percent = total > 0 ? Math.min(100, (done / total) * 100) : null;
+    pull.meter.add(fetched, performance.now());
+    pull.rate = pull.meter.rate();
+    pull.secondsLeft = pull.meter.secondsFor(total - done);
   }
 
   finish(pull, outcome) {
