@@ -217,3 +217,42 @@ def test_a_launch_code_address_opens_the_chat_it_names(browser, runtime):
     page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
     expect(title(page)).to_have_text("Chat older")
     context.close()
+
+
+# The columns the layout has now, and whether a transition is still moving them.
+COLUMNS_NOW = """() => {
+  const app = document.getElementById('app');
+  const moving = document.getAnimations().filter((a) => a.effect.target === app);
+  return { columns: getComputedStyle(app).gridTemplateColumns, moving: moving.length,
+           side: document.getElementById('sidebar').getBoundingClientRect().width };
+}"""
+
+
+@pytest.mark.parametrize("drawer_open", [True, False], ids=["drawer-open", "drawer-closed"])
+def test_growing_from_a_phone_to_a_wide_window_gives_the_sidebar_its_width_at_once(
+    browser, runtime, drawer_open
+):
+    """Seen once: after a resize from 390 to 1180 px the sidebar was squeezed. It slid open
+    from the closed drawer's column, a sliver beside a full-width chat while it moved."""
+    ids = seed_days(runtime)
+    page = open_at(browser, runtime, PHONE, "dark")
+    open_row(page, ids["week"])  # on a phone, opening a chat closes the drawer
+    expect(page.locator("#app")).to_have_class(re.compile(r"\bsidebar-closed\b"))
+    if drawer_open:
+        show_sidebar(page)
+    page.set_viewport_size({"width": 1180, "height": 760})
+    page.wait_for_function(
+        "() => !document.getElementById('app').classList.contains('sidebar-closed')"
+    )
+    now = page.evaluate(COLUMNS_NOW)
+    assert now == {"columns": "272px 908px", "moving": 0, "side": 272}
+    assert groups(page)[0] == ("Today", ["Chat today"])
+    shot(page, f"sidebar-resized-{'open' if drawer_open else 'closed'}-1180-dark")
+    # Back to a phone: the drawer is closed and the chat has the whole width.
+    page.set_viewport_size(PHONE)
+    expect(page.locator("#app")).to_have_class(re.compile(r"\bsidebar-closed\b"))
+    expect(page.get_by_test_id("conversation-list")).to_be_hidden()
+    assert (
+        page.evaluate("() => document.querySelector('main').getBoundingClientRect().width") == 390
+    )
+    page.context.close()

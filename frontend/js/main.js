@@ -292,9 +292,16 @@ function bindKeys() {
   });
   document.getElementById("backdrop").addEventListener("click", () => setSidebar(false));
   // Growing back to a wide window restores the user's choice; shrinking hides the overlay.
-  NARROW.addEventListener("change", () =>
-    setSidebar(!NARROW.matches && !load("sidebarClosed", false)),
-  );
+  // A new layout, not a toggle: no slide. Sliding from the drawer's closed column, the
+  // sidebar showed squeezed to a sliver beside a full-width chat (for as long as the window
+  // did not paint: a hidden or minimised one kept it so).
+  NARROW.addEventListener("change", () => {
+    const app = document.getElementById("app");
+    app.classList.add("no-slide");
+    setSidebar(!NARROW.matches && !load("sidebarClosed", false));
+    app.getBoundingClientRect(); // the new columns are computed now, without a transition
+    app.classList.remove("no-slide");
+  });
   document.getElementById("toggle-sidebar").addEventListener("click", () => {
     const open = document.getElementById("app").classList.contains("sidebar-closed");
     setSidebar(open);
