@@ -201,6 +201,11 @@ def test_an_unknown_address_says_not_found_and_shows_a_new_chat(browser, runtime
     expect(page.get_by_test_id("toast").last).to_contain_text("not found")
     expect(title(page)).to_have_text("New chat")
     shot(page, "sidebar-not-found-1920-dark")
+    # The tray's older forms (web mode) still work, and show the new address.
+    page.goto(f"{runtime.url}?token={runtime.token}#conversation={ids['older']}")
+    page.wait_for_selector("body[data-ready=true]", state="attached", timeout=15_000)
+    expect(title(page)).to_have_text("Chat older")
+    expect(page).to_have_url(re.compile(rf"#/c/{ids['older']}$"))
     page.context.close()
 
 
