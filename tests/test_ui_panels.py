@@ -387,6 +387,8 @@ def test_a_conversation_exports_as_json_from_its_menu(browser, runtime):
     item.hover()
     item.get_by_test_id("conversation-menu-button").click()
     menu = page.get_by_test_id("conversation-menu")
+    expect(menu.get_by_test_id("conversation-pin")).to_be_focused()  # the menu's first item
+    page.keyboard.press("ArrowDown")
     expect(menu.get_by_test_id("conversation-export-markdown")).to_be_focused()
     page.keyboard.press("ArrowDown")
     expect(menu.get_by_test_id("conversation-export-json")).to_be_focused()

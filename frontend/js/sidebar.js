@@ -201,7 +201,6 @@ export class Sidebar {
         class: `conv-item${c.id === this.activeId ? " active" : ""}`,
         "data-testid": "conversation-item",
         "data-conversation-id": c.id,
-        "data-pinned": String(Boolean(c.pinned)),
       },
       main,
       el("div", { class: "conv-actions" }, rename, more, del),
