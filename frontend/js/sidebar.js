@@ -139,7 +139,6 @@ export class Sidebar {
         class: "conv-group-title",
         id: headingId,
         "data-testid": "conversation-group",
-        "data-group": g.key,
         text: g.label,
       }),
       el(
