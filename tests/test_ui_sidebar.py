@@ -5,8 +5,6 @@ time zone), pinning from the menu and the keyboard, and an address per conversat
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -21,26 +19,24 @@ pytestmark = [pytest.mark.browser, needs_chromium]
 ZONE = "Pacific/Auckland"
 
 
-def zone_midnight() -> datetime:
-    now = datetime.now(ZoneInfo(ZONE))
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+# Moments by the calendar of the browser's zone (the browser's own zone data, so the test
+# needs none on this machine): just after this midnight, just before it, 3 and 30 days back.
+ZONE_MOMENTS = """() => {
+  const now = new Date();
+  const day = (back, seconds) =>
+    new Date(now.getFullYear(), now.getMonth(), now.getDate() - back, 0, 0, seconds)
+      .toISOString();
+  return { today: day(0, 30), yesterday: day(0, -60), week: day(3, 0), older: day(30, 0) };
+}"""
 
 
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def seed_days(runtime) -> dict[str, str]:
+def seed_days(browser, runtime) -> dict[str, str]:
     """One chat per group, by its last activity in ZONE; their ids by group."""
-    midnight = zone_midnight()
-    moments = {
-        "today": midnight + timedelta(seconds=30),
-        "yesterday": midnight - timedelta(minutes=1),
-        "week": midnight - timedelta(days=3),
-        "older": midnight - timedelta(days=30),
-    }
+    context = browser.new_context(timezone_id=ZONE)
+    moments = context.new_page().evaluate(ZONE_MOMENTS)
+    context.close()
     return {
-        key: seed(runtime, export(title=f"Chat {key}", cid=f"c_{key}", stamp=stamp(at)))
+        key: seed(runtime, export(title=f"Chat {key}", cid=f"c_{key}", stamp=at))
         for key, at in moments.items()
     }
 
@@ -83,7 +79,7 @@ def pinned_of(runtime, cid: str) -> bool:
 def test_chats_are_grouped_by_day_in_the_users_zone_and_axe_finds_nothing(
     browser, runtime, screen, scheme
 ):
-    seed_days(runtime)
+    seed_days(browser, runtime)
     page = open_at(browser, runtime, screen, scheme)
     show_sidebar(page)
     assert groups(page) == [
@@ -99,7 +95,7 @@ def test_chats_are_grouped_by_day_in_the_users_zone_and_axe_finds_nothing(
 
 
 def test_headings_are_no_stops_and_arrow_keys_pass_over_them(browser, runtime):
-    ids = seed_days(runtime)
+    ids = seed_days(browser, runtime)
     page = open_at(browser, runtime, DESKTOP, "dark")
     headings = page.get_by_test_id("conversation-group")
     expect(headings).to_have_count(4)
@@ -119,7 +115,7 @@ def test_headings_are_no_stops_and_arrow_keys_pass_over_them(browser, runtime):
 
 @pytest.mark.parametrize(("screen", "scheme"), [SCREENS[1], SCREENS[3]])
 def test_pin_from_the_menu_and_unpin_with_the_keyboard(browser, runtime, screen, scheme):
-    ids = seed_days(runtime)
+    ids = seed_days(browser, runtime)
     page = open_at(browser, runtime, screen, scheme)
     show_sidebar(page)
     older = page.locator(f'[data-conversation-id="{ids["older"]}"]')
@@ -160,7 +156,7 @@ def open_row(page, cid: str) -> None:
 
 @pytest.mark.parametrize("screen", [PHONE, DESKTOP], ids=["390", "1920"])
 def test_each_chat_has_an_address_kept_by_reload_back_and_forward(browser, runtime, screen):
-    ids = seed_days(runtime)
+    ids = seed_days(browser, runtime)
     page = open_at(browser, runtime, screen, "dark")
     expect(title(page)).to_have_text("New chat")
     assert "#" not in page.url
@@ -188,7 +184,7 @@ def test_each_chat_has_an_address_kept_by_reload_back_and_forward(browser, runti
 
 
 def test_an_unknown_address_says_not_found_and_shows_a_new_chat(browser, runtime):
-    ids = seed_days(runtime)
+    ids = seed_days(browser, runtime)
     page = open_at(browser, runtime, DESKTOP, "dark", "#/c/no_such_chat")
     expect(page.get_by_test_id("toast")).to_contain_text("not found")
     expect(page.get_by_test_id("empty-state")).to_be_visible()
@@ -210,7 +206,7 @@ def test_an_unknown_address_says_not_found_and_shows_a_new_chat(browser, runtime
 
 
 def test_a_launch_code_address_opens_the_chat_it_names(browser, runtime):
-    ids = seed_days(runtime)
+    ids = seed_days(browser, runtime)
     context = browser.new_context(viewport=DESKTOP, timezone_id=ZONE)
     page = context.new_page()
     page.goto(runtime.launch_url() + f"#/c/{ids['older']}")
@@ -239,7 +235,7 @@ def test_growing_from_a_phone_to_a_wide_window_gives_the_sidebar_its_width_at_on
 ):
     """Seen once: after a resize from 390 to 1180 px the sidebar was squeezed. It slid open
     from the closed drawer's column, a sliver beside a full-width chat while it moved."""
-    ids = seed_days(runtime)
+    ids = seed_days(browser, runtime)
     page = open_at(browser, runtime, PHONE, "dark")
     open_row(page, ids["week"])  # on a phone, opening a chat closes the drawer
     expect(page.locator("#app")).to_have_class(re.compile(r"\bsidebar-closed\b"))
