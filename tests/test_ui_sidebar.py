@@ -193,6 +193,15 @@ def test_an_unknown_address_says_not_found_and_shows_a_new_chat(browser, runtime
     # Typed into the address bar of a page already open: the same.
     page.evaluate(f"location.hash = '#/c/{ids['yesterday']}'")
     expect(title(page)).to_have_text("Chat yesterday")
+    # An anchor, not a chat: the chat stays open. (The app's listener runs before this one,
+    # and opening a new chat would have changed the title before it returns.)
+    shown = page.evaluate(
+        """() => new Promise((resolve) => {
+          addEventListener('hashchange', () => resolve(document.title), { once: true });
+          location.hash = '#notes';
+        })"""
+    )
+    assert shown.startswith("Chat yesterday")
     page.evaluate("location.hash = '#/c/gone'")
     expect(page.get_by_test_id("toast").last).to_contain_text("not found")
     expect(title(page)).to_have_text("New chat")

@@ -38,8 +38,14 @@ export function showRoute(id, { replace = false } = {}) {
   else history.pushState(null, "", url);
 }
 
-/** Calls `onRoute(route)` when the user moves through history or edits the fragment. */
+/**
+ * Calls `onRoute(route)` when the user moves through history or edits the fragment. A
+ * fragment that is not ours (a link to an anchor inside a reply) changes nothing.
+ */
 export function watchRoute(onRoute) {
   // pushState fires neither event, so this hears only Back, Forward and typed addresses.
-  window.addEventListener("hashchange", () => onRoute(parseRoute(location.hash) || { id: null }));
+  window.addEventListener("hashchange", () => {
+    const route = location.hash ? parseRoute(location.hash) : { id: null };
+    if (route) onRoute(route);
+  });
 }
