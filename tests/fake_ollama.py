@@ -24,6 +24,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from tests.prefill import assistant_prefix, tokens_after
 from tests.raw_chat import RawChat, send_raw_chat
 
 STREAM_ERROR = "an error was encountered while running the model: unexpected EOF"
@@ -360,6 +361,11 @@ class _ChatPlan:
         self.model = str(body["model"])
         self.thinking = list(fake.thinking)
         self.tokens = fake.reply_tokens()
+        # Ollama carries on a history that ends with the assistant's text (tests/prefill.py).
+        prefix = assistant_prefix(body.get("messages"))
+        if prefix is not None:
+            self.tokens = tokens_after(self.tokens, prefix)
+            self.thinking = []  # the thinking was over once the text had begun
         self.title_reply = fake.title_reply
         self.token_delay = fake.token_delay
         self.first_token_delay = fake.first_token_delay

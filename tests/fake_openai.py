@@ -8,8 +8,11 @@ transfer encoding. Quirks copy the servers people run: reasoning as `reasoning` 
 `reasoning_content` (older servers) or `<think>` tags in the content (llama.cpp builds);
 no `stream_options` support; keep-alive comments; events split across reads or over
 several `data:` lines; CRLF line ends; tool-call deltas; llama.cpp's `timings`; vLLM's
-`max_model_len`; llama.cpp's `/props`. Switches are plain attributes read when a request
-arrives; `reset()` puts them back and clears the records.
+`max_model_len`; llama.cpp's `/props`; a final assistant message carried on as llama.cpp
+and LM Studio do, only with vLLM's `continue_final_message` (`prefill = "vllm"`), or
+never (OpenAI's own API, which refuses fields it does not know: `strict_fields`).
+Switches are plain attributes read when a request arrives; `reset()` puts them back and
+clears the records.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from urllib.parse import unquote
 
 from tests.fake_ollama import LoopbackFake, _client_gone, go_json, wait_or_gone
 from tests.fake_ollama import _Handler as OllamaHandler
+from tests.prefill import assistant_prefix, tokens_after
 
 # The content tokens of openai_stream.sse.
 DEFAULT_TOKENS = [
@@ -31,6 +35,9 @@ DEFAULT_TOKENS = [
 DEFAULT_MODELS = ["llama3.2", "qwen3:8b"]
 STREAM_ERROR = "The model crashed while generating"
 REASONING_STYLES = ("reasoning", "reasoning_content", "think_tags")
+PREFILL_STYLES = ("always", "vllm", "never")
+# vLLM's chat-template fields: carry on the final assistant message instead of a new turn.
+VLLM_FIELDS = ("continue_final_message", "add_generation_prompt")
 
 
 class FakeOpenAI(LoopbackFake):
@@ -63,6 +70,8 @@ class FakeOpenAI(LoopbackFake):
         self.cut_after: int | None = None  # the socket cut after N tokens
         self.http_error: tuple[int, str] | None = None
         self.raw_stream: bytes | None = None  # sent as the whole stream body instead
+        self.prefill = "always"  # one of PREFILL_STYLES: when a final assistant turn goes on
+        self.strict_fields = False  # unknown request fields (vLLM's) refused with a 400
         super().reset()
 
     @property
@@ -84,6 +93,9 @@ class _Reply:
         self.with_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         self.tokens = list(fake.tokens)
         self.thinking = list(fake.thinking)
+        prefix = assistant_prefix(body.get("messages"))
+        if prefix is not None and _carries_on(fake.prefill, body):
+            self.tokens, self.thinking = tokens_after(self.tokens, prefix), []
 
     def chunk(self, delta: dict, finish: str | None = None) -> dict:
         choice = {"index": 0, "delta": delta, "finish_reason": finish}
@@ -191,7 +203,21 @@ def _refusal(fake: FakeOpenAI, body: Any) -> tuple[int, dict] | None:
         return 404, _error(f"The model `{body['model']}` does not exist.", "model_not_found")
     if not fake.usage_support and "stream_options" in body:
         return 400, _error("stream_options: Extra inputs are not permitted", None)
+    unknown = [name for name in VLLM_FIELDS if name in body]
+    if fake.strict_fields and unknown:
+        return 400, _error(f"Unrecognized request argument supplied: {unknown[0]}", None)
+    if body.get("continue_final_message") and body.get("add_generation_prompt", True):
+        # vLLM's own check: a new turn's prompt and a carried-on one exclude each other.
+        message = "Cannot set both `continue_final_message` and `add_generation_prompt` to True."
+        return 400, _error(message, None)
     return None
+
+
+def _carries_on(style: str, body: dict) -> bool:
+    """Whether this server writes on from a final assistant message (else a new turn)."""
+    if style == "vllm":
+        return body.get("continue_final_message") is True
+    return style == "always"
 
 
 def _error(message: str, code: str | None) -> dict:

@@ -29,6 +29,7 @@ MESSAGE_KEYS = {
     "error",
     "stats",
     "parent_id",
+    "endpoint_id",
 }
 
 

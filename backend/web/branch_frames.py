@@ -1,6 +1,7 @@
-"""Frames that branch a conversation: regenerate a reply, edit a message of the user's.
+"""Frames that branch a conversation (regenerate a reply, edit a message of the user's) or
+carry on a reply that stopped early (continue).
 
-Both answer like `chat.send`: a `start` frame (with `parent_id` and `sibling_of`), `chunk`s
+All answer like `chat.send`: a `start` frame (with `parent_id` and `sibling_of`), `chunk`s
 and one final frame, or an `error` frame when the request itself is refused.
 """
 
@@ -37,4 +38,18 @@ def chat_edit(socket: FrameSocket, frame: dict[str, Any]) -> None:
     socket.follow(reply)
 
 
-HANDLERS: dict[str, Handler] = {"chat.regenerate": chat_regenerate, "chat.edit": chat_edit}
+def chat_continue(socket: FrameSocket, frame: dict[str, Any]) -> None:
+    reply = socket.services.chat.continue_reply(
+        field(frame, "message_id", str),
+        request_id=field(frame, "request_id", str),
+        options=field(frame, "options", dict, optional=True),
+        think=field(frame, "think", bool, optional=True),
+    )
+    socket.follow(reply)
+
+
+HANDLERS: dict[str, Handler] = {
+    "chat.regenerate": chat_regenerate,
+    "chat.edit": chat_edit,
+    "chat.continue": chat_continue,
+}

@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -91,7 +92,8 @@ class ClientSocket:
         self._send_lock = threading.Lock()
         self._frames = TokenBucket(frame_rate, frame_burst, clock=clock)
         self._follow_lock = threading.Lock()
-        self._followed: set[str] = set()
+        # Replies, not message ids: a continued reply is a new reply of the same message.
+        self._followed: weakref.WeakSet[Reply] = weakref.WeakSet()
 
     def send(self, frame: dict[str, Any]) -> bool:
         text = _dumps(frame)
@@ -180,9 +182,9 @@ class ClientSocket:
         Once per reply, however many ways the socket asked for it (sent it, watches it).
         """
         with self._follow_lock:
-            if reply.message_id in self._followed:
+            if reply in self._followed:
                 return
-            self._followed.add(reply.message_id)
+            self._followed.add(reply)
         thread = threading.Thread(
             target=self._pump, args=(reply,), daemon=True, name=f"pump-{reply.message_id[:8]}"
         )

@@ -60,16 +60,19 @@ class Fitted:
         return {"dropped": self.dropped, "num_ctx": self.num_ctx}
 
 
-def fit(messages: list[dict[str, Any]], num_ctx: int, options: dict | None = None) -> Fitted:
+def fit(
+    messages: list[dict[str, Any]], num_ctx: int, options: dict | None = None, *, keep: int = 1
+) -> Fitted:
     """Drop the oldest messages until the rest fits `num_ctx` minus the reply's room.
 
-    System messages and the last message (the one being answered) always stay, even if
-    they alone are too long. After a drop, an assistant message left at the front of the
-    history goes too, so the model never sees an answer without its question.
+    System messages and the last `keep` messages (the one being answered; for a continued
+    reply also the reply's text so far) always stay, even if they alone are too long. After
+    a drop, an assistant message left at the front of the history goes too, so the model
+    never sees an answer without its question.
     """
     budget = num_ctx - reply_room(num_ctx, options)
-    last = len(messages) - 1
-    droppable = [i for i, m in enumerate(messages) if i != last and m.get("role") != "system"]
+    tail = len(messages) - keep
+    droppable = [i for i, m in enumerate(messages) if i < tail and m.get("role") != "system"]
     total = sum(message_tokens(m) for m in messages)
     dropped: set[int] = set()
     for index in droppable:

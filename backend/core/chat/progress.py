@@ -25,14 +25,21 @@ class ProgressWriter:
     """
 
     def __init__(
-        self, store: Any, message_id: str, interval_s: float, clock: Callable[[], float]
+        self,
+        store: Any,
+        message_id: str,
+        interval_s: float,
+        clock: Callable[[], float],
+        *,
+        prefix: tuple[str, str] = ("", ""),
     ) -> None:
         self.store, self.message_id = store, message_id
-        self.content: list[str] = []
-        self.thinking: list[str] = []
+        # A continued reply's text and thinking so far (stored already) start the lists.
+        self.content: list[str] = [prefix[0]] if prefix[0] else []
+        self.thinking: list[str] = [prefix[1]] if prefix[1] else []
         self._interval_s, self._clock = interval_s, clock
         self._last_write = clock()  # when the last write started (the reply's start at first)
-        self._flushed_parts = 0
+        self._flushed_parts = len(self.content) + len(self.thinking)
         self.writes = 0
         self._cond = threading.Condition()
         self._running = False  # a progress write is in flight

@@ -35,6 +35,7 @@ class Reply:
         sibling_of: str | None = None,
         endpoint_id: str = DEFAULT_ENDPOINT,
         auto_title: bool = False,
+        prefix: tuple[str, str] = ("", ""),
     ) -> None:
         self.request_id = request_id
         self.conversation_id = conversation_id
@@ -46,9 +47,12 @@ class Reply:
         self.endpoint_id = endpoint_id  # which provider streams it
         self.auto_title = auto_title  # ask the model for a title once this first exchange is done
         self.context: dict[str, Any] | None = None
+        # A continued reply's (text, thinking) so far: every reader's first chunk carries
+        # it, so a reply's deltas always add up to its whole text.
+        self.prefix = prefix
         self._cond = threading.Condition()
-        self._content: list[str] = []
-        self._thinking: list[str] = []
+        self._content: list[str] = [prefix[0]] if any(prefix) else []
+        self._thinking: list[str] = [prefix[1]] if any(prefix) else []
         self._final: dict[str, Any] | None = None
         self.cancel_requested = threading.Event()
         self.finished = threading.Event()
@@ -115,18 +119,23 @@ class Reply:
     # -- the reading side -----------------------------------------------------------
 
     def start_frame(self) -> dict[str, Any]:
-        return {
+        frame: dict[str, Any] = {
             "type": "start",
             "request_id": self.request_id,
             "conversation_id": self.conversation_id,
             "user_message_id": self.user_message_id,
             "message_id": self.message_id,
             "model": self.model,
+            "endpoint_id": self.endpoint_id,
             "parent_id": self.user_message_id,  # the reply's parent is the message it answers
             "sibling_of": self.sibling_of,
             "context": self.context or {"dropped": 0, "num_ctx": None},
             "seq": 0,
         }
+        if any(self.prefix):
+            # The first chunk repeats the text so far (docs/protocol-chat.md, section 6).
+            frame.update(continues=True, prefix_length=len(self.prefix[0]))
+        return frame
 
     def frames(self) -> Iterator[dict[str, Any]]:
         """Yield `start`, `chunk`s and the final frame; blocks until there is news."""

@@ -28,6 +28,8 @@ class ReplyPlan:
     messages: list[dict[str, Any]]
     options: dict[str, Any] | None
     think: bool | None
+    # `messages` ends with the reply's own text so far, for the model to carry on.
+    continues: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,13 @@ class ReplyRunner:
     def run(self, reply: Reply, plan: ReplyPlan) -> dict:
         """Stream and store the reply; returns its final frame (without `seq`), and the
         message is stored in the state that frame tells, whatever went wrong."""
-        writer = ProgressWriter(self.store, reply.message_id, self._persist_interval_s, self._clock)
+        writer = ProgressWriter(
+            self.store,
+            reply.message_id,
+            self._persist_interval_s,
+            self._clock,
+            prefix=reply.prefix,
+        )
         try:
             opened = self._open(reply, plan)
         except AppError as exc:
@@ -98,7 +106,8 @@ class ReplyRunner:
     def _open(self, reply: Reply, plan: ReplyPlan) -> ReplyStream:
         provider = self._endpoints.get(plan.endpoint_id)
         num_ctx = self._windows.num_ctx(provider, plan.model, plan.options)
-        fitted = fit(plan.messages, num_ctx, plan.options)
+        # A continued reply keeps its question and its own text so far.
+        fitted = fit(plan.messages, num_ctx, plan.options, keep=2 if plan.continues else 1)
         reply.begin(fitted.frame_info())
         stream = provider.chat_stream(plan.model, fitted.messages, plan.options, think=plan.think)
         return reply.attach(stream)

@@ -1,10 +1,11 @@
 """The streaming core: store the user's message, stream Ollama's reply, store it as it goes.
 
 Messages form a tree: `send` continues the active path, `regenerate` and `edit` add an
-alternative beside an existing message. One reply streams per conversation at a time;
-switching or deleting branches waits for it too (`Busy`).
+alternative beside an existing message, `continue_reply` carries on a reply that stopped
+early, in the same message. One reply streams per conversation at a time; switching or
+deleting branches waits for it too (`Busy`).
 
-Just over 300 lines: the three ways to start a reply (send, regenerate, edit) share
+Over 300 lines: the four ways to start a reply (send, regenerate, edit, continue) share
 their checks and bookkeeping here.
 """
 
@@ -133,6 +134,52 @@ class ChatService:
     def edit(self, message_id: str, content: str, **settings: Unpack[ReplySettings]) -> Reply:
         """A changed copy of the user's message `message_id`, beside it, and a reply to it."""
         return self._beside(message_id, "user", self._checked_content(content), **settings)
+
+    def continue_reply(
+        self,
+        message_id: str,
+        *,
+        options: dict | None = None,
+        think: bool | None = None,
+        request_id: str | None = None,
+    ) -> Reply:
+        """Ask the model that wrote `message_id` (a reply that stopped early with some text)
+        to carry on from its text; the new text is appended to the same message."""
+        options, think = check_options(options), _checked_think(think)
+        cid = self.store.get_message(message_id)["conversation_id"]
+        self._in_flight.reserve(cid)
+        try:
+            target = self.store.get_message(message_id)  # as it is now nothing else can run
+            _check_continuable(target)
+            conversation = self.store.get_conversation(cid, with_messages=False)
+            # The model that wrote the text, on its own endpoint: never another one unasked.
+            endpoint = target["endpoint_id"] or conversation["endpoint_id"]
+            self.endpoints.get(endpoint)
+            model = self.models.resolve(target["model"] or conversation.get("model"), endpoint)
+            earlier = self.store.history(cid, before_message_id=message_id)
+            self.store.resume_message(message_id)
+            messages = build_messages(conversation.get("system_prompt"), earlier)
+            plan = ReplyPlan(
+                endpoint_id=endpoint,
+                model=model,
+                messages=[*messages, {"role": "assistant", "content": target["content"]}],
+                options=_merged(conversation, options),
+                think=think if think is not None else conversation.get("think"),
+                continues=True,
+            )
+            reply = Reply(
+                request_id=request_id,
+                conversation_id=cid,
+                user_message_id=target["parent_id"],
+                message_id=message_id,
+                model=model,
+                endpoint_id=endpoint,
+                prefix=(target["content"], target["thinking"] or ""),
+            )
+            return self._launch(reply, plan)
+        except BaseException:
+            self._in_flight.release(cid)
+            raise
 
     def activate(self, message_id: str) -> dict[str, Any]:
         """Show the branch through `message_id`; the conversation with its new path."""
@@ -285,15 +332,20 @@ class ChatService:
     ) -> Reply:
         cid = conversation["id"]
         assistant = self.store.add_message(
-            cid, "assistant", "", status="streaming", model=model, parent_id=user["id"]
+            cid,
+            "assistant",
+            "",
+            status="streaming",
+            model=model,
+            parent_id=user["id"],
+            endpoint_id=conversation["endpoint_id"],
         )
         earlier = self.store.history(cid, before_message_id=assistant["id"])
         plan = ReplyPlan(
             endpoint_id=conversation["endpoint_id"],
             model=model,
             messages=build_messages(conversation.get("system_prompt"), earlier),
-            # The message's own options win over the conversation's, key by key.
-            options={**(conversation.get("options") or {}), **(options or {})} or None,
+            options=_merged(conversation, options),
             think=think if think is not None else conversation.get("think"),
         )
         reply = Reply(
@@ -307,6 +359,11 @@ class ChatService:
             endpoint_id=plan.endpoint_id,
             auto_title=auto_title,
         )
+        return self._launch(reply, plan)
+
+    def _launch(self, reply: Reply, plan: ReplyPlan) -> Reply:
+        """Run a reply on a thread of its own; readers follow it from now on."""
+        cid = reply.conversation_id
         self._in_flight.register(reply)
         self._publish(REPLY_STARTED, {"conversation_id": cid, "reply": reply})  # for watchers
         threading.Thread(
@@ -330,10 +387,28 @@ class ChatService:
             self.titles.after_reply(reply, final)
 
 
+# Replies that stopped before their end; with some text, the model can carry it on.
+_CONTINUABLE = {"cancelled", "interrupted", "error"}
+
 _WRONG_ROLE = {
     "assistant": "Only a reply can be regenerated",
     "user": "Only your own messages can be edited",
 }
+
+
+def _check_continuable(message: dict[str, Any]) -> None:
+    if message["role"] != "assistant" or message["parent_id"] is None:
+        raise BadRequest("Only a reply can be continued", code="invalid_message")
+    if message["status"] not in _CONTINUABLE or not message["content"].strip():
+        raise BadRequest(
+            "Only a reply that stopped early, with some text, can be continued",
+            code="invalid_message",
+        )
+
+
+def _merged(conversation: dict[str, Any], options: dict | None) -> dict | None:
+    """The message's own options win over the conversation's, key by key."""
+    return {**(conversation.get("options") or {}), **(options or {})} or None
 
 
 def _checked_think(think: Any) -> bool | None:

@@ -214,6 +214,11 @@ def m_pinned_conversations(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE conversations ADD COLUMN pinned BOOLEAN NOT NULL DEFAULT 0")
 
 
+def m_message_endpoint(conn: sqlite3.Connection) -> None:
+    """A reply remembers the endpoint of the model that wrote it (NULL: not recorded)."""
+    conn.execute("ALTER TABLE messages ADD COLUMN endpoint_id VARCHAR(64)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m_full_text_search,
@@ -221,6 +226,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m_index_finished_messages,
     m_conversation_endpoint,
     m_pinned_conversations,
+    m_message_endpoint,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

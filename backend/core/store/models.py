@@ -105,6 +105,8 @@ class Message(Base):
     parent_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("messages.id", ondelete="CASCADE")
     )
+    # The endpoint `model` is on (a reply's writer); None for user messages and old replies.
+    endpoint_id: Mapped[str | None] = mapped_column(String(64))
 
 
 def iso(moment: datetime | str) -> str:
@@ -160,4 +162,5 @@ def message_dict(message: Message) -> dict[str, Any]:
         "error": message.error,
         "stats": message.stats,
         "parent_id": message.parent_id,
+        "endpoint_id": message.endpoint_id,
     }

@@ -31,7 +31,7 @@ from backend.core.store.models import (
     message_dict,
 )
 from backend.core.store.search import search_conversations
-from backend.core.store.tree import Tree, activate, delete_subtree, load_tree
+from backend.core.store.tree import Tree, activate, delete_subtree, load_tree, message_in
 from backend.core.store.validation import (
     check_choice,
     check_text,
@@ -222,6 +222,7 @@ class Store:
         status: str = "complete",
         model: str | None = None,
         parent_id: str | None = AFTER_ACTIVE_LEAF,
+        endpoint_id: str | None = None,
     ) -> dict[str, Any]:
         """Add a message below `parent_id` (None: a new first message; by default: at the end
         of the active path); it becomes the active leaf. Bumps the conversation's `updated_at`."""
@@ -229,6 +230,7 @@ class Store:
         check_choice("status", status, STATUSES)
         check_text("content", content)
         check_text("model", model, optional=True)
+        check_text("endpoint_id", endpoint_id, optional=True)
         now = self._clock()
         last = select(func.max(Message.position)).where(Message.conversation_id == conversation_id)
         with self.session(write=True) as s:
@@ -249,6 +251,7 @@ class Store:
                 content=content,
                 status=status,
                 model=model,
+                endpoint_id=endpoint_id,
                 created_at=now,
             )
             s.add(message)
@@ -261,6 +264,19 @@ class Store:
         with self.session(write=True) as s:
             conversation, tree = activate(s, message_id)
         return _with_path(conversation, tree)
+
+    def resume_message(self, message_id: str) -> dict[str, Any]:
+        """Mark a reply that stopped early `streaming` again, its text kept, as the active
+        leaf: it is being continued. Only a leaf can be (nothing may follow the text that
+        grows). Bumps the conversation's `updated_at`."""
+        with self.session(write=True) as s:
+            message, conversation, tree = message_in(s, message_id)
+            if tree.children.get(message.id):
+                raise BadRequest("Only the last reply can be continued", code="invalid_message")
+            message.status, message.error = "streaming", None
+            conversation.active_leaf_id = message.id
+            conversation.updated_at = self._clock()
+        return message_dict(message)
 
     def delete_message(self, message_id: str) -> dict[str, Any]:
         """Delete a message with its replies and edits below it; the conversation after."""

@@ -41,6 +41,10 @@ _OPTION_FIELDS = {
     "frequency_penalty": "frequency_penalty",
 }
 _REFUSED = (400, 422)  # how servers that validate fields strictly turn stream_options away
+# A history that ends with the assistant's own text asks for that text to be carried on:
+# llama.cpp and LM Studio do so by themselves, vLLM only with these fields.
+_CONTINUE_FIELDS = {"continue_final_message": True, "add_generation_prompt": False}
+_USAGE_FIELDS = {"stream_options": {"include_usage": True}}
 
 
 class OpenAIClient(HTTPClient):
@@ -56,6 +60,7 @@ class OpenAIClient(HTTPClient):
         root = self.base_url.removesuffix("/v1")
         self._v1, self._root = root + "/v1", root
         self.sends_usage = True  # until the server refuses stream_options once
+        self.sends_continue = True  # until the server refuses vLLM's continue fields once
 
     def __repr__(self) -> str:  # never the key
         return f"OpenAIClient({self.base_url!r}, has_key={self._api_key is not None})"
@@ -119,18 +124,32 @@ class OpenAIClient(HTTPClient):
         return EndpointError(message, status=response.status_code)
 
     def _completion_reads(self, payload: dict, abort: StreamAbort) -> Iterator[bytes]:
-        """The stream's reads; asks for usage, and asks again without if that is refused."""
+        """The stream's reads. Asks for usage (and, to carry on a reply, for vLLM's
+        continue fields); a server that refuses them is asked again with fewer, and is
+        never sent those it refused again."""
         url = self._v1 + "/chat/completions"
-        if self.sends_usage:
-            asking = {**payload, "stream_options": {"include_usage": True}}
+        continues = payload["messages"][-1:] and payload["messages"][-1]["role"] == "assistant"
+        usage = _USAGE_FIELDS if self.sends_usage else {}
+        more = _CONTINUE_FIELDS if continues and self.sends_continue else {}
+        # vLLM's fields are the rarer ones: left out first.
+        tries = [{**usage, **more}, usage, more, {}]
+        tries = [extra for i, extra in enumerate(tries) if extra not in tries[:i]]
+        for extra in tries:
+            reads = self._stream(url, {**payload, **extra}, abort, iter)
             try:
-                yield from self._stream(url, asking, abort, iter)
-                return
+                first = next(reads, None)  # the request is made: accepted or refused
             except EndpointError as exc:
-                if exc.status not in _REFUSED:
+                if exc.status not in _REFUSED or extra is tries[-1]:
                     raise
-                self.sends_usage = False  # this server: never again
-        yield from self._stream(url, payload, abort, iter)
+                continue
+            if extra is not tries[0]:  # refused before: leave out what this one left out
+                self.sends_usage = "stream_options" in extra
+                if more:
+                    self.sends_continue = "continue_final_message" in extra
+            if first is not None:
+                yield first
+                yield from reads
+            return
 
     def _models_body(self, timeout: float | None) -> dict:
         return self._get_json("GET", self._v1 + "/models", timeout=timeout)
