@@ -1,5 +1,6 @@
-// Per-message actions: the branch pager, Copy, Edit, Regenerate and Delete (with an inline
-// confirm). Buttons are built per message; one delegated click handler serves the list.
+// Per-message actions: the branch pager, Copy, Edit, Regenerate (also with another model),
+// Continue (in a stopped reply's note) and Delete (with an inline confirm). Buttons are built
+// per message; one delegated click handler serves the list.
 import { announce } from "./announce.js";
 import { icon } from "./icons.js";
 import { rawTextOf, toolbarOf } from "./messages.js";
@@ -53,8 +54,9 @@ function pager(message) {
 export class MessageActions {
   /**
    * @param {HTMLElement} list the message list (clicks are delegated from it)
-   * @param {{regenerate: (id) => void, edit: (id) => void, activate: (id, action, article) => void,
-   *          remove: (id) => void}} handlers
+   * @param {{regenerate: (id) => void, regenerateWith: (id, anchor) => void,
+   *          continueReply: (id) => void, edit: (id) => void,
+   *          activate: (id, action, article) => void, remove: (id) => void}} handlers
    */
   constructor(list, handlers) {
     this.list = list;
@@ -83,6 +85,14 @@ export class MessageActions {
         // A reply that did not finish has its own Regenerate in its note.
         !user && lastReply && message.status === "complete"
           ? button("regenerate", "refresh", "Regenerate reply", "message-regenerate")
+          : null,
+        !user && lastReply
+          ? button(
+              "regenerate-with",
+              "swap",
+              "Regenerate with another model…",
+              "message-regenerate-with",
+            )
           : null,
         button("delete", "trash", user ? "Delete message" : "Delete reply", "message-delete"),
       ].filter(Boolean),
@@ -115,6 +125,8 @@ export class MessageActions {
     else if (!id) return;
     else if (action === "edit") this.handlers.edit(id);
     else if (action === "regenerate") this.handlers.regenerate(id);
+    else if (action === "regenerate-with") this.handlers.regenerateWith(id, target);
+    else if (action === "continue") this.handlers.continueReply(id);
     else if (action === "prev" || action === "next") {
       if (target.dataset.target) this.handlers.activate(target.dataset.target, action, article);
     } else if (action === "delete") this.confirmDelete(article, id);

@@ -15,27 +15,65 @@ export class Branches {
   handlers() {
     return {
       regenerate: (id) => this.regenerate(id),
+      regenerateWith: (id, anchor) => {
+        const reply = anchor.closest("article.message");
+        const writer = { model: reply.dataset.model, endpoint: reply.dataset.endpoint || "ollama" };
+        this.chat.hooks.chooseModel(anchor, (choice) => this.regenerate(id, choice), writer);
+      },
+      continueReply: (id) => this.continueReply(id),
       edit: (id) => this.startEdit(id),
       activate: (id, action, article) => this.activate(id, action, article),
       remove: (id) => this.remove(id),
     };
   }
 
-  /** A new version of a reply, streamed where the old one was. */
-  regenerate(messageId) {
+  /** A new version of a reply, streamed where the old one was; `choice` ({model, endpoint}):
+   * by another model than the picker's. */
+  regenerate(messageId, choice = undefined) {
     const chat = this.chat;
     const node = chat.nodeOf(messageId);
     if (!node || chat.isBusy()) return false;
-    const s = chat.request("chat.regenerate", { message_id: messageId });
+    const s = chat.request("chat.regenerate", { message_id: messageId }, choice);
     if (!s) return false;
     this.closeEditor();
-    Object.assign(s, { kind: "regenerate", siblingOf: messageId });
+    Object.assign(s, { kind: "regenerate", siblingOf: messageId, chosen: Boolean(choice) });
     chat.truncateFrom(node);
-    s.view = new AssistantView({ model: s.model, status: "streaming" });
+    const writer = chat.writerLabel(s.model, s.endpoint);
+    s.view = new AssistantView({ model: s.model, status: "streaming", writer });
     s.view.showTyping();
     chat.list.append(s.view.element);
     chat.scroll.toBottom(true);
     chat.busyChanged();
+    return true;
+  }
+
+  /** Carry on a reply that stopped early: the model that wrote it writes on, in place. */
+  continueReply(messageId) {
+    const chat = this.chat;
+    const node = chat.nodeOf(messageId);
+    if (!node || chat.isBusy() || node.nextElementSibling) return false;
+    const stored = (chat.conversation?.messages || []).find((m) => m.id === messageId) || {};
+    const s = chat.request("chat.continue", { message_id: messageId }, null);
+    if (!s) return false;
+    this.closeEditor();
+    const text = rawTextOf(node);
+    const thinking = stored.thinking || "";
+    const endpoint = stored.endpoint_id || chat.conversation?.endpoint_id;
+    Object.assign(s, { kind: "continue", model: stored.model, endpoint, text, thinking });
+    s.repeat = { text, thinking }; // the first chunk says it again (protocol-chat.md, 6)
+    s.view = new AssistantView({
+      id: messageId,
+      model: stored.model,
+      endpoint,
+      status: "streaming",
+      writer: chat.writerLabel(stored.model, endpoint),
+    });
+    s.view.setThinking(thinking, { endedAt: 0 });
+    s.view.appendLive(text);
+    node.replaceWith(s.view.element);
+    chat.scroll.toBottom(true);
+    chat.busyChanged();
+    announce("Continuing the reply");
     return true;
   }
 

@@ -21,11 +21,15 @@ const REPLY_FRAMES = ["start", "chunk", "complete", "cancelled", "error"];
 export class Chat {
   /**
    * @param {{api, router: FrameRouter, getModel: () => string,
-   *          getEndpoint: () => string, onOpened, onCreated, onChanged,
-   *          onReplyDone, onBusy, onRestore, onListClick}} o hooks into the rest of the app
+   *          getEndpoint: () => string, writerLabel: (model, endpointId) => string,
+   *          chooseModel: (anchor, onPick, current) => void,
+   *          onModelUsed: (model, endpointId) => void,
+   *          onOpened, onCreated, onChanged, onReplyDone, onBusy, onRestore,
+   *          onListClick}} o hooks into the rest of the app
    */
   constructor(o) {
     Object.assign(this, { api: o.api, getModel: o.getModel, getEndpoint: o.getEndpoint });
+    this.writerLabel = o.writerLabel || ((model) => model || "");
     this.hooks = o;
     this.list = document.getElementById("messages-inner");
     this.drawer = new ListDrawer(this.list);
@@ -117,7 +121,10 @@ export class Chat {
       const kept = shown.get(m.id);
       if (kept && showsMessage(kept, m)) return kept;
       if (m.role === "user") return userMessage(m);
-      return storedAssistant(m, this.contextNotes.get(m.id) ?? m.stats?.context).element;
+      // Replies stored before their endpoint was recorded: the conversation's is the guess.
+      const endpoint = m.endpoint_id || conversation.endpoint_id;
+      const context = this.contextNotes.get(m.id) ?? m.stats?.context;
+      return storedAssistant(m, context, this.writerLabel(m.model, endpoint), endpoint).element;
     };
     this.drawer.show(messages, {
       nodeFor,
@@ -200,14 +207,19 @@ export class Chat {
     if (keep) this.scroll.toBottom(true);
   }
 
-  /** Send a frame that starts a reply; its stream record, or null when it could not go out. */
-  request(type, fields) {
-    const model = this.getModel();
+  /**
+   * Send a frame that starts a reply; its stream record, or null when it could not go out.
+   * `choice` ({model, endpoint}): another model than the picker's, for this reply; null
+   * (a continued reply): the model that wrote it, chosen by the backend.
+   */
+  request(type, fields, choice = undefined) {
+    const picked = { model: this.getModel(), endpoint: this.getEndpoint() };
+    const { model, endpoint } = choice === undefined ? picked : choice || {};
     const requestId = uuid();
     // auto_title: after a first exchange the backend asks the model for a title (it does
     // that only for clients that ask, so API scripts pay for no extra model call).
     const frame = { type, request_id: requestId, auto_title: true, ...fields };
-    if (model) Object.assign(frame, { model, endpoint_id: this.getEndpoint() });
+    if (model) Object.assign(frame, { model, endpoint_id: endpoint });
     if (!this.api.send(frame)) {
       toast("Not connected to the app yet — try again in a moment.");
       return null;
@@ -216,6 +228,7 @@ export class Chat {
       requestId,
       conversationId: this.currentId,
       model,
+      endpoint,
       own: true,
       text: "",
       thinking: "",

@@ -44,17 +44,34 @@ function errorLine(key) {
   });
 }
 
-function modelSelect(current) {
+/**
+ * The header picker's models, grouped as it groups them: each option is a model on one
+ * endpoint (two servers may share a model's name), so the pair is kept together.
+ */
+function modelSelect(current, endpointId) {
   const picker = document.getElementById("model-select");
-  const names = [...picker.options].map((o) => o.value).filter(Boolean);
-  if (current && !names.includes(current)) names.unshift(current);
+  const endpoint = endpointId || "ollama";
   const select = el("select", { "data-testid": "chat-settings-model" });
-  for (const name of names) {
-    const missing =
-      name === current && !picker.querySelector(`option[value="${CSS.escape(name)}"]`);
-    select.append(el("option", { value: name, text: missing ? `${name} (not installed)` : name }));
+  const copy = (o) => {
+    const option = el("option", { value: o.value, text: o.textContent });
+    option.dataset.endpoint = o.dataset.endpoint || "ollama";
+    option.selected = o.value === current && option.dataset.endpoint === endpoint;
+    return option;
+  };
+  for (const child of picker.children) {
+    if (child.tagName === "OPTGROUP") {
+      const group = el("optgroup", { label: child.label });
+      group.append(...[...child.children].filter((o) => o.value).map(copy));
+      select.append(group);
+    } else if (child.value) select.append(copy(child));
   }
-  select.value = current || picker.value;
+  if (current && !select.selectedOptions.length) {
+    // Gone from its server (or the list is not loaded): kept, and said so.
+    const gone = el("option", { value: current, text: `${current} (not available)` });
+    gone.dataset.endpoint = endpoint;
+    gone.selected = true;
+    select.prepend(gone);
+  }
   return select;
 }
 
@@ -94,7 +111,7 @@ function thinkGroup(think, controls) {
 /** Build the form for a conversation (or a new chat: `conversation` null). */
 export function buildForm(conversation) {
   const c = conversation || {};
-  const controls = { model: modelSelect(c.model), options: {}, errors: {} };
+  const controls = { model: modelSelect(c.model, c.endpoint_id), options: {}, errors: {} };
   controls.system = el("textarea", {
     rows: 3,
     "data-testid": "chat-settings-system",
@@ -170,9 +187,11 @@ export function readForm(controls, conversation) {
   const think = controls.think.find((radio) => radio.checked);
   const choice = think ? think.value : "default";
   const system = controls.system.value;
+  const chosen = controls.model.selectedOptions[0];
   return {
     fields: {
-      model: controls.model.value || null,
+      model: chosen ? chosen.value : null,
+      endpoint_id: chosen ? chosen.dataset.endpoint : null,
       system_prompt: system.trim() ? system : null,
       think: choice === "on" ? true : choice === "off" ? false : null,
       options,

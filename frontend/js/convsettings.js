@@ -177,10 +177,7 @@ export class ConversationSettings {
     if (conversation.id !== chat.currentId) return;
     chat.conversation = { ...(chat.conversation || { messages: [] }), ...conversation };
     this.reflect(chat.conversation);
-    const picker = document.getElementById("model-select");
-    if (conversation.model && [...picker.options].some((o) => o.value === conversation.model)) {
-      picker.value = conversation.model;
-    }
+    if (conversation.model) chat.hooks.onModelUsed(conversation.model, conversation.endpoint_id);
     chat.hooks.onChanged();
   }
 

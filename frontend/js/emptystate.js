@@ -259,6 +259,10 @@ export function renderEmptyState(s) {
 
 function renderNotice(notice, s) {
   const show = s.hasMessages && (s.availability === "down" || s.availability === "empty");
+  if (!show && s.missingModel) {
+    modelGoneNotice(notice, s);
+    return;
+  }
   notice.hidden = !show;
   if (!show) return;
   const text =
@@ -270,4 +274,24 @@ function renderNotice(notice, s) {
       : ["No models yet — ", command("ollama pull llama3.2")];
   notice.replaceChildren(icon("alert"), el("span", {}, ...text));
   notice.dataset.kind = s.availability;
+}
+
+// The conversation's model is gone: said where the user looks before sending, with a way to
+// pick another (nothing is sent to another model until they do).
+function modelGoneNotice(notice, s) {
+  notice.hidden = false;
+  if (notice.dataset.kind === "model-gone" && notice.dataset.model === s.missingModel) return;
+  const choose = el(
+    "button",
+    { type: "button", class: "note-btn", "data-testid": "notice-choose-model" },
+    "Choose a model",
+  );
+  choose.addEventListener("click", () => s.onChooseModel(choose));
+  notice.replaceChildren(
+    icon("alert"),
+    el("span", { text: `This chat's model, ${s.missingModel}, is no longer available.` }),
+    choose,
+  );
+  notice.dataset.kind = "model-gone";
+  notice.dataset.model = s.missingModel;
 }

@@ -8,12 +8,13 @@ import { FrameRouter } from "./frames.js";
 import { bindShortcuts } from "./keys.js";
 import { rawTextOf } from "./messages.js";
 import { Models } from "./models.js";
+import { showMenu } from "./menu.js";
 import { Panels } from "./panels.js";
 import { revealMessage, Search } from "./search.js";
 import { Sidebar } from "./sidebar.js";
 import { StatusPill } from "./status.js";
 import { draftKey, load, save } from "./localstore.js";
-import { toastError } from "./toast.js";
+import { toast, toastError } from "./toast.js";
 import { exportConversation } from "./transfer.js";
 import { parseRoute, showRoute, watchRoute } from "./route.js";
 import { pickTransport } from "./transport/pick.js";
@@ -85,6 +86,12 @@ const chat = new Chat({
   router,
   getModel: () => models.current(),
   getEndpoint: () => models.currentEndpoint(),
+  writerLabel: (model, endpointId) => models.writerLabel(model, endpointId),
+  chooseModel: (anchor, onPick, current) => chooseModel(anchor, onPick, current),
+  onModelUsed: (model, endpointId) => {
+    models.show(model, endpointId, { strict: true });
+    updateView();
+  },
   onOpened: (conversation) => {
     const id = conversation ? conversation.id : null;
     save("conversation", id);
@@ -92,13 +99,15 @@ const chat = new Chat({
     sidebar.setActive(id);
     search.setOpen(id);
     composer.switchTo(id);
-    if (conversation) models.show(conversation.model, conversation.endpoint_id);
+    // A conversation keeps its model: when that is gone the picker says so (never swaps).
+    if (conversation) models.show(conversation.model, conversation.endpoint_id, { strict: true });
     else models.show(load("model", ""), load("endpoint", "ollama"));
     showTitle(conversation);
     updateView();
   },
   onCreated: (id, adopt) => {
     if (adopt) {
+      models.hold();
       save("conversation", id);
       showRoute(id, { replace: true }); // the new-chat screen became this chat
       sidebar.setActive(id);
@@ -229,8 +238,22 @@ function showTitle(conversation) {
   document.title = id ? `${header.textContent} — CloudToLocalLLM` : "CloudToLocalLLM";
 }
 
+/** A menu of every available model (grouped by endpoint) under `anchor`; `current`
+ * ({model, endpoint}) is marked. */
+function chooseModel(anchor, onPick, current = null) {
+  if (models.availability !== "ready" || !models.models.length) {
+    toast("No models are available right now.");
+    return;
+  }
+  showMenu(anchor, models.menuItems(current, onPick), {
+    testid: "model-menu",
+    label: "Choose a model",
+  });
+}
+
 function placeholder(modelName) {
   if (!transport.isOpen()) return "Reconnecting to the app…";
+  if (models.missing) return `${models.missing.model} isn't available — pick another model`;
   if (models.availability === "down") return "Start Ollama to chat…";
   if (models.availability === "empty") return "Pull a model to start chatting…";
   return modelName ? `Message ${modelName}…` : "Message your local model…";
@@ -245,6 +268,8 @@ function updateView() {
     errorMessage: models.errorMessage,
     hasMessages: chat.hasMessages(),
     firstTime: !ui.hasConversations,
+    missingModel: chat.currentId && models.missing ? models.missing.model : null,
+    onChooseModel: (anchor) => chooseModel(anchor, (c) => models.pick(c.model, c.endpoint)),
     onRetry: () => {
       reconnect();
       models.refresh();

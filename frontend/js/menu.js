@@ -16,11 +16,17 @@ export function isMenuOpen() {
 
 /**
  * @param {HTMLElement} anchor the button that opened it (gets aria-expanded)
- * @param {{label: string, icon?: string, testid?: string, onSelect: () => void}[]} items
- * @param {{testid?: string, x?: number, y?: number, onClose?: () => void}} options `x`, `y`:
- *   a point to open at (a context menu) instead of below the anchor
+ * @param {{label: string, icon?: string, testid?: string, group?: string, note?: string,
+ *          onSelect: () => void}[]} items `group`: items in a row with the same group are
+ *   shown under its name; `note`: a quiet word after the label ("current")
+ * @param {{testid?: string, label?: string, x?: number, y?: number, onClose?: () => void}}
+ *   options `x`, `y`: a point to open at (a context menu) instead of below the anchor
  */
-export function showMenu(anchor, items, { testid = "menu", x = null, y = null, onClose } = {}) {
+export function showMenu(
+  anchor,
+  items,
+  { testid = "menu", label = null, x = null, y = null, onClose } = {},
+) {
   closeMenu();
   const buttons = items.map((item) =>
     el(
@@ -33,10 +39,12 @@ export function showMenu(anchor, items, { testid = "menu", x = null, y = null, o
         "data-testid": item.testid,
       },
       item.icon ? icon(item.icon) : null,
-      el("span", { text: item.label }),
+      el("span", { class: "menu-label", text: item.label }),
+      item.note ? el("span", { class: "menu-note", text: item.note }) : null,
     ),
   );
-  const node = el("div", { class: "menu", role: "menu", "data-testid": testid }, ...buttons);
+  const attrs = { class: "menu", role: "menu", "data-testid": testid, "aria-label": label };
+  const node = el("div", attrs, ...grouped(items, buttons));
   const menu = {
     close(restoreFocus) {
       openMenu = null;
@@ -67,6 +75,27 @@ export function showMenu(anchor, items, { testid = "menu", x = null, y = null, o
   window.addEventListener("resize", dismiss);
   openMenu = menu;
   buttons[0].focus();
+}
+
+// Runs of items with a group name go in a labelled group under a heading.
+function grouped(items, buttons) {
+  const out = [];
+  let current = null;
+  items.forEach((item, i) => {
+    if (!item.group) {
+      current = null;
+      out.push(buttons[i]);
+      return;
+    }
+    if (!current || current.dataset.group !== item.group) {
+      const heading = el("div", { class: "menu-heading", "aria-hidden": "true", text: item.group });
+      current = el("div", { role: "group", "aria-label": item.group, "data-group": item.group });
+      current.append(heading);
+      out.push(current);
+    }
+    current.append(buttons[i]);
+  });
+  return out;
 }
 
 function keys(e, buttons, menu) {

@@ -90,11 +90,13 @@ export function contextText(context) {
   return `${what} left out to fit the model's context${ctx}`;
 }
 
-/** One assistant reply: a live view while streaming, then a final rendering. */
+/** One assistant reply: a live view while streaming, then a final rendering. `writer`: the
+ * model that writes it, as the reply's footer names it ("llama3.2", "qwen3 · LM Studio"). */
 export class AssistantView {
-  constructor({ id = null, model = "", status = "streaming" } = {}) {
+  constructor({ id = null, model = "", endpoint = null, status = "streaming", writer = "" } = {}) {
     this.body = el("div", { class: "markdown", "data-testid": "message-content" });
     this.note = el("div", { class: "reply-note", hidden: true });
+    this.writer = el("span", { class: "writer", "data-testid": "message-model" });
     this.stats = el("span", { class: "stats", "data-testid": "message-stats" });
     this.toolbar = toolbar();
     this.element = el(
@@ -105,11 +107,18 @@ export class AssistantView {
         "data-role": "assistant",
         "data-message-id": id,
         "data-model": model || null,
+        "data-endpoint": endpoint || null,
       },
       el("div", { class: "bubble" }, this.body),
       this.note,
-      el("div", { class: "message-footer" }, this.toolbar, this.stats),
+      el(
+        "div",
+        { class: "message-footer" },
+        this.toolbar,
+        el("span", { class: "reply-meta" }, this.writer, this.stats), // wraps as one line
+      ),
     );
+    this.setWriter(writer || model);
     this.setStatus(status);
     this.stream = null;
     this.thinking = null;
@@ -127,6 +136,15 @@ export class AssistantView {
 
   setId(id) {
     if (id) this.element.dataset.messageId = id;
+  }
+
+  /** Name the model that writes this reply (a regenerate's placeholder learns it at start). */
+  setWriter(text, model = null, endpoint = null) {
+    if (model) this.element.dataset.model = model;
+    if (endpoint) this.element.dataset.endpoint = endpoint;
+    if (this.writer.textContent === (text || "")) return;
+    this.writer.textContent = text || "";
+    this.writer.title = text ? `Written by ${text}` : "";
   }
 
   /** Show the three-dot indicator until the first token arrives. */
@@ -224,27 +242,36 @@ export class AssistantView {
         icon(status === "cancelled" ? "stop" : "alert"),
         el("span", { text }),
       ),
-      el(
-        "button",
-        {
-          type: "button",
-          class: "note-btn",
-          "data-action": "regenerate",
-          "data-needs-idle": "",
-          "data-testid": "note-regenerate",
-          "aria-label": `${label}: write this reply again`,
-          title: `${label}: write this reply again`,
-        },
-        icon("refresh"),
-        el("span", { text: label }),
-      ),
+      // The text so far is worth keeping: the model can carry it on (chat.continue).
+      this.text.trim()
+        ? noteButton("continue", "right", "Continue", "Continue: carry on writing this reply")
+        : null,
+      noteButton("regenerate", "refresh", label, `${label}: write this reply again`),
     );
   }
 }
 
+function noteButton(action, iconName, text, label) {
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "note-btn",
+      "data-action": action,
+      "data-needs-idle": "",
+      "data-testid": `note-${action}`,
+      "aria-label": label,
+      title: label,
+    },
+    icon(iconName),
+    el("span", { text }),
+  );
+}
+
 /** A stored assistant message from `GET /api/conversations/ID`. */
-export function storedAssistant(message, context = null) {
-  const view = new AssistantView({ id: message.id, model: message.model, status: message.status });
+export function storedAssistant(message, context = null, writer = "", endpoint = null) {
+  const { id, model, status } = message;
+  const view = new AssistantView({ id, model, endpoint, status, writer });
   view.setContext(context);
   const live = LIVE.has(message.status);
   // Still streaming (seen by polling): thinking is over once the answer has begun.

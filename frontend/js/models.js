@@ -22,11 +22,11 @@ export class Models {
     this.errorMessage = "";
     this.refreshing = null;
     this.queued = null;
-    this.select.addEventListener("change", () => {
-      save("model", this.current());
-      save("endpoint", this.currentEndpoint());
-      this.onPick(this.current(), this.currentEndpoint());
-    });
+    // What the open conversation asks for ({model, endpoint, strict}); with `strict` (a
+    // conversation, not a new chat) a model that is gone is shown as gone, never swapped.
+    this.wanted = null;
+    this.missing = null; // the conversation's model when it is gone, else null
+    this.select.addEventListener("change", () => this.pick(this.current(), this.currentEndpoint()));
   }
 
   /**
@@ -68,6 +68,20 @@ export class Models {
     this.onChange(this.availability);
   }
 
+  /** The user chose a model (in the picker or a menu): it is the chat's model from now on. */
+  pick(model, endpointId) {
+    save("model", model);
+    save("endpoint", endpointId);
+    this.show(model, endpointId, { strict: true });
+    this.onPick(model, endpointId);
+  }
+
+  /** A new chat became a conversation: its model is now held like a conversation's. */
+  hold() {
+    const picked = this.picked();
+    if (picked) this.wanted = { ...picked, strict: true };
+  }
+
   /** Ollama went away (a status frame said so): forget the list until it is back. */
   markDown() {
     if (this.availability === "down") return;
@@ -78,7 +92,7 @@ export class Models {
 
   fill() {
     const saved = { endpoint: load("endpoint", "ollama"), model: load("model", "") };
-    const wanted = this.picked() || saved;
+    const wanted = this.wanted || this.picked() || saved;
     const groups = new Map();
     for (const m of this.models) {
       const id = m.endpoint_id || "ollama";
@@ -101,7 +115,7 @@ export class Models {
     if (!options.length) options.push(el("option", { value: "", text: "No models" }));
     this.select.replaceChildren(...options);
     this.select.disabled = this.availability !== "ready";
-    this.show(wanted.model, wanted.endpoint);
+    this.show(wanted.model, wanted.endpoint, { strict: Boolean(wanted.strict) });
   }
 
   /** The chosen option's model and endpoint; null when there is none. */
@@ -127,13 +141,60 @@ export class Models {
     return this.picked() ? this.picked().endpoint : "ollama";
   }
 
-  /** Show a conversation's model when its endpoint has it (else keep the user's pick). */
-  show(name, endpointId = "ollama") {
+  /**
+   * Show a conversation's model (`strict`) or a new chat's remembered one. A new chat keeps
+   * the picker's model when the remembered one is gone; a conversation whose model is gone
+   * shows that (an option that cannot be sent to) until the user picks another.
+   */
+  show(name, endpointId = "ollama", { strict = false } = {}) {
     const id = endpointId || "ollama";
+    this.wanted = { model: name, endpoint: id, strict };
+    for (const gone of this.select.querySelectorAll("option[data-missing]")) gone.remove();
     const option = [...this.select.options].find(
       (o) => o.value === name && o.dataset.endpoint === id,
     );
+    this.missing = null;
     if (option) option.selected = true;
+    else if (strict && name && this.availability === "ready") {
+      this.missing = { model: name, endpoint: id };
+      const gone = el("option", {
+        value: "",
+        text: `${name} — not available`,
+        "data-missing": "",
+        "data-endpoint": id,
+        disabled: true,
+      });
+      this.select.prepend(gone);
+      gone.selected = true;
+    }
+    this.select.dataset.missing = this.missing ? "true" : "false";
+  }
+
+  /** "llama3.2", or "llama3.2 · LM Studio" when there are several endpoints. */
+  writerLabel(model, endpointId) {
+    if (!model) return "";
+    if (this.endpointNames.size < 2) return model;
+    const id = endpointId || "ollama";
+    return `${model} · ${this.endpointNames.get(id) || id}`;
+  }
+
+  /**
+   * Menu items (menu.js) for every available model, grouped by endpoint when there are
+   * several; `current` ({model, endpoint}) is marked. `onPick` gets {model, endpoint}.
+   */
+  menuItems(current, onPick) {
+    const several = new Set(this.models.map((m) => m.endpoint_id || "ollama")).size > 1;
+    return this.models.map((m) => {
+      const endpoint = m.endpoint_id || "ollama";
+      const isCurrent = current && current.model === m.name && current.endpoint === endpoint;
+      return {
+        label: m.name,
+        note: isCurrent ? "current" : null,
+        group: several ? this.endpointNames.get(endpoint) || endpoint : null,
+        testid: "model-menu-item",
+        onSelect: () => onPick({ model: m.name, endpoint }),
+      };
+    });
   }
 }
 

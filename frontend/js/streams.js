@@ -43,6 +43,7 @@ export class Streams {
       // reply is then followed live like our own.
       if (frame.conversation_id !== chat.currentId) return;
       s = { own: false, text: "", thinking: "", messageId: frame.message_id, model: frame.model };
+      s.endpoint = frame.endpoint_id;
       s.conversationId = frame.conversation_id;
       s.context = frame.context;
       chat.replies.named(s);
@@ -55,6 +56,7 @@ export class Streams {
       messageId: frame.message_id,
       userMessageId: frame.user_message_id,
       model: frame.model || s.model,
+      endpoint: frame.endpoint_id || s.endpoint,
       context: frame.context,
     });
     const wasNew = s.kind === "send" && s.conversationId === null;
@@ -74,7 +76,12 @@ export class Streams {
       // A regenerate's placeholder, shown since the request went out.
       s.view.setId(s.messageId);
       s.view.setContext(s.context);
+      s.view.setWriter(chat.writerLabel(s.model, s.endpoint), s.model, s.endpoint);
     } else s.view = this.viewFor(s);
+    // Regenerated with another model: the conversation's model now (the header follows).
+    if (s.chosen && s.conversationId === chat.currentId) {
+      chat.hooks.onModelUsed(s.model, s.endpoint);
+    }
     if (s.conversationId === chat.currentId && !chat.list.contains(s.view.element)) {
       chat.list.append(s.view.element);
       chat.scroll.follow();
@@ -84,7 +91,9 @@ export class Streams {
   }
 
   viewFor(s) {
-    const view = new AssistantView({ id: s.messageId, model: s.model, status: "streaming" });
+    const writer = this.chat.writerLabel(s.model, s.endpoint);
+    const { messageId: id, model, endpoint } = s;
+    const view = new AssistantView({ id, model, endpoint, status: "streaming", writer });
     view.setContext(s.context);
     view.setThinking(s.thinking, thinkingTimes(s));
     if (s.text) view.appendLive(s.text);
@@ -96,6 +105,7 @@ export class Streams {
   onChunk(frame) {
     const s = this.chat.replies.ofMessage(frame.message_id);
     if (!s) return;
+    if (s.repeat) frame = this.withoutRepeat(s, frame);
     if (typeof frame.thinking === "string" && frame.thinking) {
       s.thinking += frame.thinking;
       s.thinkStart ??= performance.now();
@@ -110,6 +120,26 @@ export class Streams {
     // Frames wait while the socket's messages keep coming (a reply arriving as fast as it
     // can): render in the message's task then, so that what is left for the end stays small.
     if (performance.now() - this.dueAt > OVERDUE_MS) this.flush();
+  }
+
+  /**
+   * A continued reply's first chunk repeats the text (and thinking) that its view shows
+   * already: only what follows is new. Should the view show something else, it starts over.
+   */
+  withoutRepeat(s, frame) {
+    const { text, thinking } = s.repeat;
+    s.repeat = null;
+    const delta = frame.delta || "";
+    const thought = frame.thinking || "";
+    if (delta.startsWith(text) && thought.startsWith(thinking)) {
+      const rest = { delta: delta.slice(text.length), thinking: thought.slice(thinking.length) };
+      return { ...frame, ...rest };
+    }
+    Object.assign(s, { text: "", thinking: "" });
+    const shown = s.view.element;
+    s.view = this.viewFor(s);
+    shown.replaceWith(s.view.element);
+    return frame;
   }
 
   // The next render in the first frame RENDER_EVERY_MS after the last one.
