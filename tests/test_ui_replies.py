@@ -127,10 +127,24 @@ def test_continue_carries_on_a_reply_that_stopped(browser, runtime, fake_ollama,
     page.add_script_tag(url="vendor/axe-core/axe.min.js")
     assert page.evaluate(AXE_RUN) == []
 
-    fake_ollama.error_after = None
+    # Continued, then stopped: all the text stays, and it can be continued again.
+    fake_ollama.error_after, fake_ollama.token_delay = None, 0.1
+    prefix = "".join(DEFAULT_TOKENS[:9])
     button.focus()
     page.keyboard.press("Enter")
     reply = page.locator(REPLY).last
+    content = reply.get_by_test_id("message-content")
+    expect(content).to_contain_text("Rayleigh scattering")  # new text after the old
+    page.get_by_test_id("stop-button").click()
+    expect(reply).to_have_attribute("data-status", "cancelled", timeout=15_000)
+    expect(content).to_contain_text("The sky looks blue because of")
+    stopped = api(runtime, "GET", "conversations").json()["conversations"][0]
+    last = api(runtime, "GET", f"conversations/{stopped['id']}").json()["messages"][-1]
+    assert last["status"] == "cancelled" and last["content"].startswith(prefix)
+    assert len(last["content"]) > len(prefix)
+
+    fake_ollama.token_delay = 0
+    reply.get_by_test_id("note-continue").click()
     expect(reply).to_have_attribute("data-status", "complete", timeout=15_000)
     expect(page.locator(REPLY)).to_have_count(1)
     assert reply.get_attribute("data-message-id") == message_id  # the same message, grown
