@@ -242,11 +242,15 @@ export class AssistantView {
         icon(status === "cancelled" ? "stop" : "alert"),
         el("span", { text }),
       ),
-      // The text so far is worth keeping: the model can carry it on (chat.continue).
-      this.text.trim()
-        ? noteButton("continue", "right", "Continue", "Continue: carry on writing this reply")
-        : null,
-      noteButton("regenerate", "refresh", label, `${label}: write this reply again`),
+      el(
+        "span",
+        { class: "note-actions" }, // together: on a phone they wrap below the text as one
+        // The text so far is worth keeping: the model can carry it on (chat.continue).
+        this.text.trim()
+          ? noteButton("continue", "right", "Continue", "Continue: carry on writing this reply")
+          : null,
+        noteButton("regenerate", "refresh", label, `${label}: write this reply again`),
+      ),
     );
   }
 }
