@@ -125,9 +125,14 @@ def test_results_keep_the_list_shape_and_add_match_and_snippet(store: Store) -> 
     assert results[by_title["id"]]["snippet"] == "<mark>Penguins</mark> of the south"
     assert results[by_text["id"]]["match"] == "message"
     assert results[by_text["id"]]["message_id"] == message_id
-    assert results[by_text["id"]]["snippet"] == (
-        "<mark>Penguins</mark> &lt;b&gt;huddle&lt;/b&gt; &amp; keep warm"
-    )
+    # A reply's tags are markup (rendered, not shown): its excerpt keeps the words.
+    assert results[by_text["id"]]["snippet"] == "<mark>Penguins</mark> huddle &amp; keep warm"
+    assert results[by_text["id"]]["snippet_parts"] == [
+        {"text": "Penguins", "mark": True},
+        {"text": " huddle & keep warm", "mark": False},
+    ]
+    assert results[by_text["id"]]["hidden_branch"] is False
+    assert "hidden_branch" not in results[by_title["id"]]
 
 
 def test_the_snippet_shows_the_newest_matching_message(store: Store) -> None:

@@ -24,7 +24,9 @@ from sqlalchemy import Engine, and_, exists, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from backend.core.store.branches import hidden_hits
 from backend.core.store.db import BUSY_TIMEOUT_MS
+from backend.core.store.excerpts import message_excerpt, message_substring_excerpt
 from backend.core.store.migrations import (
     SEARCH_TABLES,
     SEARCH_TRIGGERS,
@@ -33,11 +35,13 @@ from backend.core.store.migrations import (
 )
 from backend.core.store.models import Conversation, Message, conversation_dict
 from backend.core.store.search_text import (
+    Part,
     Phrase,
-    excerpt_html,
     fts_match,
-    highlight_html,
+    highlight,
     parse_query,
+    parts_html,
+    substring_excerpt,
 )
 from backend.core.store.validation import escape_like
 
@@ -184,7 +188,7 @@ page AS (
     ORDER BY 2, 3, 5 DESC, 1 DESC
     LIMIT :limit OFFSET :offset
 )
-SELECT p.cid AS id, p.tier, m.id AS message_id, m.content,
+SELECT p.cid AS id, p.tier, m.id AS message_id, m.content, m.role,
        (SELECT count(*) FROM messages WHERE conversation_id = p.cid) AS message_count
 FROM page AS p LEFT JOIN messages AS m ON m.rowid = p.mrow
 ORDER BY p.tier, p.score, p.updated_at DESC, p.cid DESC
@@ -203,12 +207,31 @@ def _fts_search(
         conversation = conversations[row.id]
         found = conversation_dict(conversation, row.message_count)
         if row.tier == 0:
-            found.update(match="title", snippet=highlight_html(conversation.title, phrases))
+            _add_match(found, "title", highlight(conversation.title, phrases))
         else:
-            snippet = highlight_html(row.content, phrases)
-            found.update(match="message", message_id=row.message_id, snippet=snippet)
+            parts = message_excerpt(row.content, row.role, phrases)
+            _add_match(found, "message", parts, row.message_id)
         results.append(found)
+    _flag_hidden_branches(session, results)
     return results
+
+
+def _add_match(
+    found: dict[str, Any], where: str, parts: list[Part], message_id: str | None = None
+) -> None:
+    found.update(match=where, snippet=parts_html(parts))
+    found["snippet_parts"] = [{"text": text, "mark": marked} for text, marked in parts]
+    if message_id is not None:
+        found["message_id"] = message_id
+
+
+def _flag_hidden_branches(session: Session, results: list[dict[str, Any]]) -> None:
+    """`hidden_branch` on each message match: whether it is on a version not shown."""
+    hits = {r["message_id"]: r["id"] for r in results if r["match"] == "message"}
+    hidden = hidden_hits(session, hits)
+    for result in results:
+        if result["match"] == "message":
+            result["hidden_branch"] = result["message_id"] in hidden
 
 
 def _load_conversations(session: Session, ids: list[str]) -> dict[str, Any]:
@@ -243,18 +266,18 @@ def _like_search(session: Session, q: str, limit: int, offset: int) -> list[dict
     for conversation, count, title_hit in session.execute(stmt).all():
         found = conversation_dict(conversation, count)
         if title_hit:
-            found.update(match="title", snippet=excerpt_html(conversation.title, q))
+            _add_match(found, "title", substring_excerpt(conversation.title, q))
         else:
             first = session.execute(
-                select(Message.id, Message.content)
+                select(Message.id, Message.content, Message.role)
                 .where(Message.conversation_id == conversation.id, matching)
                 .order_by(Message.position.desc())
                 .limit(1)
             ).one()
-            found.update(
-                match="message", message_id=first.id, snippet=excerpt_html(first.content, q)
-            )
+            parts = message_substring_excerpt(first.content, first.role, q)
+            _add_match(found, "message", parts, first.id)
         results.append(found)
+    _flag_hidden_branches(session, results)
     return results
 
 

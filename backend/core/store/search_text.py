@@ -19,7 +19,8 @@ import unicodedata
 from dataclasses import dataclass
 
 EXCERPT_TOKENS = 12
-LEAD_TOKENS = 4  # words shown before the first match
+LEAD_TOKENS = 4  # words shown before the first match…
+LEAD_CHARS = 36  # …as long as they are this short: the match stays in a snippet's first line
 EXCERPT_CHARS = 90  # about twelve words, for the LIKE fallback
 ELLIPSIS = "…"
 # FTS5's unicode61 tokenizer: runs of letters and digits; `_` and the rest separate.
@@ -142,14 +143,36 @@ def _read_window(
     return tokens, first, sorted(hits)
 
 
-def highlight_html(body: str, phrases: list[Phrase], width: int = EXCERPT_TOKENS) -> str:
-    """About `width` words of `body` from a few before its first match, as safe HTML:
-    whitespace collapsed, everything escaped, each match wrapped in <mark>…</mark>."""
+def first_hit(text: str, phrases: list[Phrase]) -> int | None:
+    """Where the first match in `text` starts (whitespace as written), None for none."""
+    tokens, _, hits = _window(text, phrases, 1)
+    return tokens[hits[0][0]][0] if hits else None
+
+
+Part = tuple[str, bool]  # a piece of an excerpt's text, and whether it is a match
+
+
+def highlight(
+    body: str,
+    phrases: list[Phrase],
+    width: int = EXCERPT_TOKENS,
+    *,
+    cut_before: bool = False,
+    cut_after: bool = False,
+) -> list[Part]:
+    """About `width` words of `body` from a few before its first match, whitespace
+    collapsed, as parts with each match marked. `cut_before`/`cut_after`: `body` is a slice
+    of a longer text, so an end of it is a cut too."""
     flat = " ".join(body.split())
     tokens, first, hits = _window(flat, phrases, width) if phrases else ([], 0, [])
     if not tokens:
-        return html.escape(flat[:EXCERPT_CHARS]) + (ELLIPSIS if len(flat) > EXCERPT_CHARS else "")
+        more = cut_after or len(flat) > EXCERPT_CHARS
+        return _parts(flat[:EXCERPT_CHARS], [], cut_before, more)
     last = min(len(tokens), first + width) - 1
+    if hits:  # a long word or two before the match must not push it out of sight
+        shown = min(a for a, _ in hits if a >= first)
+        while first < shown and tokens[shown][0] - tokens[first][0] > LEAD_CHARS:
+            first += 1
     start = tokens[first][0] if first else 0
     more = last < len(tokens) - 1 or _TOKEN.search(flat, tokens[last][1]) is not None
     end = tokens[last][1] if more else len(flat)
@@ -157,31 +180,58 @@ def highlight_html(body: str, phrases: list[Phrase], width: int = EXCERPT_TOKENS
     for a, b in hits:
         if a < first or b > last:
             continue
-        mark = (tokens[a][0], tokens[b][1])
-        if marks and mark[0] <= marks[-1][1]:  # overlapping matches share one <mark>
+        mark = (tokens[a][0] - start, tokens[b][1] - start)
+        if marks and mark[0] <= marks[-1][1]:  # overlapping matches share one mark
             previous = marks.pop()
             mark = (previous[0], max(previous[1], mark[1]))
         marks.append(mark)
-    out = [ELLIPSIS if start else ""]
-    at = start
+    return _parts(flat[start:end], marks, cut_before or start > 0, cut_after or end < len(flat))
+
+
+def _parts(text: str, marks: list[tuple[int, int]], before: bool, after: bool) -> list[Part]:
+    parts: list[Part] = []
+    at = 0
     for mark_start, mark_end in marks:
-        out.append(html.escape(flat[at:mark_start]))
-        out.append("<mark>" + html.escape(flat[mark_start:mark_end]) + "</mark>")
+        parts.append((text[at:mark_start], False))
+        parts.append((text[mark_start:mark_end], True))
         at = mark_end
-    out.append(html.escape(flat[at:end]))
-    out.append(ELLIPSIS if end < len(flat) else "")
-    return "".join(out)
+    parts.append((text[at:], False))
+    if before:
+        parts.insert(0, (ELLIPSIS, False))
+    if after:
+        parts.append((ELLIPSIS, False))
+    # Neighbouring plain pieces joined, empty ones dropped: one text node each in the UI.
+    joined: list[Part] = []
+    for piece, marked in parts:
+        if not piece:
+            continue
+        if joined and not marked and not joined[-1][1]:
+            joined[-1] = (joined[-1][0] + piece, False)
+        else:
+            joined.append((piece, marked))
+    return joined
 
 
-def excerpt_html(body: str, q: str, width: int = EXCERPT_CHARS) -> str:
-    """About `width` characters of `body` around the first (case-insensitive) `q`, as safe
-    HTML with the match in <mark>: the LIKE fallback's excerpt, a plain substring."""
+def parts_html(parts: list[Part]) -> str:
+    """Safe HTML of an excerpt: everything escaped, each match in <mark>…</mark>."""
+    return "".join(
+        "<mark>" + html.escape(piece) + "</mark>" if marked else html.escape(piece)
+        for piece, marked in parts
+    )
+
+
+def highlight_html(body: str, phrases: list[Phrase], width: int = EXCERPT_TOKENS) -> str:
+    return parts_html(highlight(body, phrases, width))
+
+
+def substring_excerpt(body: str, q: str, width: int = EXCERPT_CHARS) -> list[Part]:
+    """About `width` characters of `body` around the first (case-insensitive) `q`, with the
+    match marked: the LIKE fallback's excerpt, a plain substring."""
     flat = " ".join(body.split())
     needle = " ".join(q.split())
     found = re.search(re.escape(needle), flat, re.IGNORECASE) if needle else None
     if found is None:
-        head = flat[:width]
-        return html.escape(head) + (ELLIPSIS if len(flat) > width else "")
+        return _parts(flat[:width], [], False, len(flat) > width)
     start = max(0, found.start() - (width - len(needle)) // 3)
     if start:  # begin at a word, not inside one
         space = flat.find(" ", start, found.start())
@@ -190,12 +240,9 @@ def excerpt_html(body: str, q: str, width: int = EXCERPT_CHARS) -> str:
     if end < len(flat):
         space = flat.rfind(" ", found.end(), end)
         end = space if space != -1 else end
-    return "".join(
-        (
-            ELLIPSIS if start > 0 else "",
-            html.escape(flat[start : found.start()]),
-            "<mark>" + html.escape(found.group()) + "</mark>",
-            html.escape(flat[found.end() : end]),
-            ELLIPSIS if end < len(flat) else "",
-        )
-    )
+    mark = (found.start() - start, found.end() - start)
+    return _parts(flat[start:end], [mark], start > 0, end < len(flat))
+
+
+def excerpt_html(body: str, q: str, width: int = EXCERPT_CHARS) -> str:
+    return parts_html(substring_excerpt(body, q, width))
