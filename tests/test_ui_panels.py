@@ -128,8 +128,10 @@ def test_search_highlights_matches_and_opens_a_result_by_keyboard(browser, runti
     expect(page.get_by_test_id("chat-title")).to_have_text("Holiday baking")
     hit = page.locator("[data-testid=message][data-role=assistant]")
     expect(hit).to_have_class(re.compile(r"\bsearch-hit\b"))
-    expect(box).to_be_focused()  # the next result is one key away
+    expect(hit).to_be_focused()  # the reader lands on the match
+    expect(box).to_have_value("pengu")  # the results stay until the search is cleared
 
+    box.fill("")
     box.type("zzz")
     expect(page.get_by_test_id("search-empty")).to_be_visible()
     expect(page.get_by_test_id("search-empty")).to_contain_text("No matches")

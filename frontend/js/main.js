@@ -10,7 +10,8 @@ import { rawTextOf } from "./messages.js";
 import { Models } from "./models.js";
 import { showMenu } from "./menu.js";
 import { Panels } from "./panels.js";
-import { revealMessage, Search } from "./search.js";
+import { Search } from "./search.js";
+import { clearHit, revealMessage } from "./searchhit.js";
 import { Sidebar } from "./sidebar.js";
 import { StatusPill } from "./status.js";
 import { draftKey, load, save } from "./localstore.js";
@@ -78,7 +79,7 @@ const sidebar = new Sidebar({
   onExport: (id, format) => exportConversation(api, id, format),
 });
 
-const search = new Search({ api, onOpen: (result) => openResult(result) });
+const search = new Search({ api, onOpen: (result) => openResult(result), onClear: clearHit });
 const searchAgain = debounce(() => search.refresh(), 300);
 
 const chat = new Chat({
@@ -94,6 +95,7 @@ const chat = new Chat({
   },
   onOpened: (conversation) => {
     const id = conversation ? conversation.id : null;
+    clearHit(); // a search hit's marks belong to the messages they were drawn on
     save("conversation", id);
     showRoute(id, { replace: ui.replaceRoute });
     sidebar.setActive(id);
@@ -201,31 +203,34 @@ function reconnect() {
   api.reconnect().catch((err) => toastError("Couldn't reconnect", err));
 }
 
+/** `focus`: the composer's; false: the composer's on a phone only; null: the caller's. */
 async function openConversation(id, { focus = true, replace = false } = {}) {
   ui.replaceRoute = replace;
   const ok = await chat.open(id);
   ui.replaceRoute = true; // a chat that was not found leaves no entry in the history
   if (!ok) await chat.open(null);
   ui.replaceRoute = false;
-  if (focus || NARROW.matches) composer.focus();
+  if (focus || (focus === false && NARROW.matches)) composer.focus();
   closeSidebarOnNarrow();
 }
 
-/** A search result: open its conversation (focus stays in the search) and show the hit. */
-async function openResult({ id, message_id: messageId }) {
-  if (chat.currentId !== id) await openConversation(id, { focus: false });
-  if (messageId && chat.currentId === id) {
-    chat.drawer.drawAll(); // a hit among older messages not drawn yet: draw them now
-    await revealMessage(
-      messageId,
-      async () => {
-        await api.activateMessage(messageId); // the hit is on another branch: show that one
+/** A search result: open its conversation and take the reader to the match (focus too). */
+async function openResult({ id, message_id: messageId, query }) {
+  if (chat.currentId !== id) await openConversation(id, { focus: null });
+  else closeSidebarOnNarrow();
+  if (chat.currentId !== id) return;
+  const shown =
+    messageId &&
+    (await revealMessage(messageId, query, {
+      scroller: chat.scroll.scroller,
+      drawAll: () => chat.drawer.drawAll(), // a hit among older messages not drawn yet
+      showBranch: async () => {
+        await api.activateMessage(messageId); // the hit is on another version: show that one
         await chat.open(chat.currentId);
-        chat.drawer.drawAll();
       },
-      () => chat.scroll.release(),
-    );
-  }
+      onReveal: () => chat.scroll.release(),
+    }));
+  if (!shown) composer.focus(); // a title match: the conversation itself is the match
 }
 
 function showTitle(conversation) {

@@ -1,7 +1,7 @@
 // Search as you type: `GET /api/conversations?q=` with highlighted snippets, shown in place
 // of the conversation list. The input is a combobox: arrow keys move through the results,
-// Enter opens one, Esc clears.
-import DOMPurify from "../vendor/dompurify/purify.es.mjs";
+// Enter opens one. Opening one takes the reader to the match in the conversation; the query
+// and the results stay (the opened one marked) until Esc in the box or its clear button.
 import { MOD_KEY } from "./format.js";
 import { icon } from "./icons.js";
 import { toastError } from "./toast.js";
@@ -9,17 +9,42 @@ import { debounce, el, fullTime, relativeTime } from "./util.js";
 
 const DELAY_MS = 120; // fast enough to feel live, slow enough not to query every keystroke
 
-/** The backend escapes snippets already; keep nothing but <mark> all the same. */
-export function safeSnippet(html) {
-  return DOMPurify.sanitize(String(html || ""), { ALLOWED_TAGS: ["mark"], ALLOWED_ATTR: [] });
+/** An excerpt's pieces (`snippet_parts`) as text nodes, each match in a <mark>. */
+export function excerptNodes(parts) {
+  return (parts || []).map(({ text, mark }) =>
+    mark ? el("mark", { text: String(text) }) : document.createTextNode(String(text)),
+  );
+}
+
+// A snippet shows two lines, a title one: if long words before the match pushed it out of
+// them, cut the words before it (the backend already starts close to the match; this covers
+// any width).
+function keepMatchInView(box) {
+  const mark = box.querySelector("mark");
+  const lead = mark && mark.previousSibling;
+  if (!lead || lead.nodeType !== Node.TEXT_NODE) return;
+  const fits = () => {
+    const shown = box.getBoundingClientRect();
+    const { bottom, right } = mark.getBoundingClientRect();
+    return bottom <= shown.bottom + 1 && right <= shown.right + 1;
+  };
+  if (fits()) return;
+  const words = lead.data.trim().split(" ");
+  lead.data = `…${words[words.length - 1]} `;
+  if (!fits()) lead.data = "…";
 }
 
 export class Search {
-  /** @param {{api, onOpen: (result: {id: string, message_id?: string}) => void}} o */
-  constructor({ api, onOpen }) {
+  /**
+   * @param {{api, onOpen: (result: {id: string, message_id?: string, query: string}) => void,
+   *   onClear?: () => void}} o
+   */
+  constructor({ api, onOpen, onClear = () => {} }) {
     this.api = api;
     this.onOpen = onOpen;
+    this.onClear = onClear;
     this.input = document.getElementById("search");
+    this.clearButton = document.getElementById("search-clear");
     this.results = document.getElementById("search-results");
     this.empty = document.getElementById("search-empty");
     this.hidden = [document.getElementById("conv-list"), document.getElementById("conv-empty")];
@@ -29,11 +54,18 @@ export class Search {
     this.active = -1;
     this.openedId = null;
     this.seq = 0;
-    const later = debounce(() => this.run(), DELAY_MS);
+    this.runQuery = null; // the query of the newest search sent
+    // Not if Enter already searched for this text (a second search would discard its answer).
+    const later = debounce(() => this.query !== this.runQuery && this.run(), DELAY_MS);
     this.input.addEventListener("input", () => {
       this.query = this.input.value.trim();
+      this.clearButton.hidden = !this.input.value;
       if (this.query) later();
       else this.clear();
+    });
+    this.clearButton.addEventListener("click", () => {
+      this.clear();
+      this.input.focus();
     });
     this.input.addEventListener("keydown", (e) => this.keys(e));
     const hint = document.querySelector(".search-key");
@@ -55,10 +87,13 @@ export class Search {
     this.input.value = "";
     this.query = "";
     this.shownQuery = "";
+    this.runQuery = null;
     this.items = [];
     this.active = -1;
     this.results.replaceChildren();
+    this.clearButton.hidden = true;
     this.show(false);
+    this.onClear();
   }
 
   /** Run the search again (conversations changed while results are shown). */
@@ -69,6 +104,7 @@ export class Search {
   async run() {
     const seq = ++this.seq;
     const q = this.query;
+    this.runQuery = q;
     let body;
     try {
       body = await this.api.conversations(q);
@@ -99,12 +135,15 @@ export class Search {
     );
     this.show(true);
     this.mark();
+    for (const box of this.results.querySelectorAll(".result-snippet, .result-title")) {
+      keepMatchInView(box);
+    }
   }
 
   item(c, i) {
     const isTitle = c.match !== "message";
     const title = el("span", { class: "result-title", "data-testid": "search-result-title" });
-    if (isTitle && c.snippet) title.innerHTML = safeSnippet(c.snippet);
+    if (isTitle && c.snippet_parts) title.replaceChildren(...excerptNodes(c.snippet_parts));
     else title.textContent = c.title || "New chat";
     const where = el(
       "span",
@@ -115,7 +154,17 @@ export class Search {
     const snippet = el("span", { class: "result-snippet", "data-testid": "search-result-snippet" });
     if (isTitle)
       snippet.textContent = c.message_count ? `${c.message_count} messages` : "No messages";
-    else snippet.innerHTML = safeSnippet(c.snippet);
+    else snippet.replaceChildren(...excerptNodes(c.snippet_parts));
+    // A hit on an earlier answer or the text before an edit: opening it shows that version.
+    const other = c.match === "message" && c.hidden_branch;
+    const note = other
+      ? el(
+          "span",
+          { class: "result-note", "data-testid": "search-result-version" },
+          icon("branch"),
+          el("span", { text: "In another version" }),
+        )
+      : null;
     const li = el(
       "li",
       {
@@ -124,6 +173,7 @@ export class Search {
         class: "search-result",
         "data-testid": "search-result",
         "data-match": isTitle ? "title" : "message",
+        "data-hidden-branch": other ? "true" : null,
         "data-conversation-id": c.id,
         "aria-selected": "false",
       },
@@ -139,6 +189,7 @@ export class Search {
         }),
       ),
       el("span", { class: "result-line" }, where, snippet),
+      note,
     );
     // mousedown would move focus out of the combobox first; keep it in the input.
     li.addEventListener("mousedown", (e) => e.preventDefault());
@@ -165,7 +216,8 @@ export class Search {
     this.active = i;
     this.openedId = c.id;
     this.mark();
-    this.onOpen({ id: c.id, message_id: c.match === "message" ? c.message_id : null });
+    const messageId = c.match === "message" ? c.message_id : null;
+    this.onOpen({ id: c.id, message_id: messageId, query: this.shownQuery });
   }
 
   /** The open conversation changed (from anywhere): mark it among the results. */
@@ -196,31 +248,4 @@ export class Search {
     if (this.shownQuery !== this.query) await this.run();
     this.open(Math.max(this.active, 0));
   }
-}
-
-const messageNode = (id) =>
-  document.querySelector(`#messages-inner [data-message-id="${CSS.escape(id)}"]`);
-
-/**
- * Scroll a message of the open conversation into view and flash it. `showBranch` is called
- * when it is not on screen (a hit on another branch) and should make it so; `onReveal` just
- * before the view moves.
- */
-export async function revealMessage(id, showBranch, onReveal = () => {}) {
-  let node = messageNode(id);
-  if (!node) {
-    try {
-      await showBranch();
-    } catch (err) {
-      toastError("Couldn't show that message", err);
-      return;
-    }
-    node = messageNode(id);
-  }
-  if (!node) return;
-  onReveal();
-  node.scrollIntoView({ block: "center" });
-  node.classList.remove("search-hit");
-  void node.offsetWidth; // restart the flash when the same hit is opened again
-  node.classList.add("search-hit");
 }
