@@ -11,6 +11,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from backend.core.store.search_text import highlight, parse_query
 from tests.browser_support import needs_chromium
 from tests.test_ui_layout import DESKTOP, PHONE, open_page, shot
 
@@ -217,3 +218,36 @@ def test_a_hit_in_another_version_says_so_and_opens_that_version(browser, runtim
     conversation = api(runtime, "GET", f"api/conversations/{ids['conversation']}").json()
     assert conversation["messages"][-1]["id"] == ids["old"]
     page.context.close()
+
+
+# The page marks what the backend matched: the same words, folding and prefixes.
+MATCHES = """async (cases) => {
+  const { findMatches } = await import('/js/searchhit.js');
+  return cases.map(([text, q]) => findMatches(text, q).map(([a, b]) => text.slice(a, b)));
+}"""
+
+
+def test_the_page_marks_the_words_the_backend_matches(browser, runtime):
+    page = open_page(browser, runtime, DESKTOP, "light")
+    cases = [
+        ("Penguins and pencils, a pen", "pen"),  # typed: a prefix
+        ("C and C++ and Cobol", "C++"),  # ends in a symbol: whole words
+        ("Café au lait, CAFE noir", "cafe"),  # case and accents ignored
+        ("error python, python error", "error-python"),  # one piece: side by side
+        ("a penguin, penguins", '"penguin"'),  # quoted: the whole word
+        ("snow 🐧 and 🐧", "🐧"),  # no letters: the text as typed
+    ]
+    expected = [
+        ["Penguins", "pencils", "pen"],
+        ["C", "C"],
+        ["Café", "CAFE"],
+        ["error python"],
+        ["penguin"],
+        ["🐧", "🐧"],
+    ]
+    assert page.evaluate(MATCHES, cases) == expected
+    page.context.close()
+    for (text, q), words in zip(cases, expected, strict=True):
+        phrases = parse_query(q)
+        if phrases:  # the backend's excerpt marks the same words
+            assert [piece for piece, mark in highlight(text, phrases) if mark] == words
