@@ -181,3 +181,13 @@ def test_rest_search_flags_a_hit_in_another_version(runtime):
         "conversations"
     ]
     assert hit["hidden_branch"] is False
+
+
+def test_the_substring_fallback_flags_versions_too(store: Store):
+    cid = store.create_conversation("Emoji")["id"]
+    question = store.add_message(cid, "user", "Draw a bird")
+    old = store.add_message(cid, "assistant", "| bird | 🐧 |\n|---|---|")
+    store.add_message(cid, "assistant", "A bird.", parent_id=question["id"])
+    [hit] = store.list_conversations("🐧")  # no letters: the text is scanned
+    assert (hit["message_id"], hit["hidden_branch"]) == (old["id"], True)
+    assert hit["snippet_parts"] == [{"text": "bird ", "mark": False}, {"text": "🐧", "mark": True}]
