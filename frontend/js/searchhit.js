@@ -106,8 +106,11 @@ export function matchRanges(root, q) {
   });
 }
 
+let shown = 0; // counts hits shown: a newer one (or a clear) stops an older one moving the view
+
 /** Remove the marks of the last hit shown. */
 export function clearHit() {
+  shown += 1;
   if (window.CSS && CSS.highlights) CSS.highlights.delete(HIGHLIGHT);
 }
 
@@ -122,11 +125,13 @@ export async function showHit(article, q, scroller) {
   const content = article.querySelector("[data-testid=message-content]") || article;
   const ranges = matchRanges(content, q);
   clearHit();
+  const mine = shown;
   if (ranges.length && window.CSS && CSS.highlights && window.Highlight) {
     CSS.highlights.set(HIGHLIGHT, new Highlight(...ranges));
   }
-  if (ranges.length) await centre(ranges[0], scroller);
+  if (ranges.length) await centre(ranges[0], scroller, () => mine === shown);
   else article.scrollIntoView({ block: "center" });
+  if (mine !== shown) return 0; // the reader moved on meanwhile
   article.classList.remove("search-hit");
   void article.offsetWidth; // restart the flash when the same hit is opened again
   article.classList.add("search-hit");
@@ -139,12 +144,13 @@ export async function showHit(article, q, scroller) {
 // their text has no real place until they come near; they turn real a frame later. So:
 // bring the match's own element near first, then move the view until the match stays put
 // for a frame.
-async function centre(range, scroller) {
+async function centre(range, scroller, current) {
   const holder = range.startContainer.parentElement;
   if (holder) holder.scrollIntoView({ block: "center" });
   let still = 0;
   for (let tries = 0; tries < 12 && still < 2; tries += 1) {
     await nextFrame();
+    if (!current()) return;
     const box = range.getBoundingClientRect();
     const view = scroller.getBoundingClientRect();
     const off = box.top + box.height / 2 - (view.top + view.height / 2);
