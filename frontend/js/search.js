@@ -54,7 +54,8 @@ export class Search {
     this.active = -1;
     this.openedId = null;
     this.seq = 0;
-    this.runQuery = null; // the query of the newest search sent
+    this.runQuery = null; // the query of the newest search sent…
+    this.pending = null; // …and its answer
     // Not if Enter already searched for this text (a second search would discard its answer).
     const later = debounce(() => this.query !== this.runQuery && this.run(), DELAY_MS);
     this.input.addEventListener("input", () => {
@@ -101,7 +102,13 @@ export class Search {
     if (this.query) this.run();
   }
 
-  async run() {
+  /** Search for what is typed now; the promise is kept, for Enter to wait on. */
+  run() {
+    this.pending = this.search();
+    return this.pending;
+  }
+
+  async search() {
     const seq = ++this.seq;
     const q = this.query;
     this.runQuery = q;
@@ -243,9 +250,14 @@ export class Search {
     }
   }
 
-  // Enter typed faster than the debounce: search for what is typed now, then open.
+  // Enter typed faster than the debounce: search for what is typed now, then open. A newer
+  // search for the same text (the chat list changed meanwhile) may answer in its place.
   async enter() {
-    if (this.shownQuery !== this.query) await this.run();
-    this.open(Math.max(this.active, 0));
+    const q = this.query;
+    if (this.shownQuery !== q) await this.run();
+    for (let tries = 0; tries < 3 && this.shownQuery !== q && this.pending; tries += 1) {
+      await this.pending;
+    }
+    if (this.shownQuery === q && this.query === q) this.open(Math.max(this.active, 0));
   }
 }
