@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from backend.core.endpoints.in_use import EndpointInUse, last_used_endpoint
 from backend.desktop.platform_open import open_path
 from backend.desktop.tray import Tray, TrayActions
 from backend.desktop.tray_menu import RECENT_COUNT
@@ -18,16 +19,22 @@ def start_app_tray(
     open_conversation: Callable[[str], None],
     quit: Callable[[], None],
 ) -> Tray | None:
-    """The tray, following the connection monitor; None where no tray can be shown."""
+    """The tray, following the endpoint in use (that of the conversation used last, else
+    Ollama's); None where no tray can be shown."""
     services = runtime.services
+    in_use = EndpointInUse(
+        services.endpoint_service,
+        lambda: last_used_endpoint(services.store.list_conversations),
+        services.monitor.request_check,
+    )
     actions = TrayActions(
         open_window=open_window,
         new_chat=new_chat,
-        reconnect=services.monitor.request_check,
+        reconnect=in_use.request_check,
         open_data_folder=lambda: open_path(runtime.settings.data_dir),
         quit=quit,
         open_conversation=open_conversation,
         recent_conversations=lambda: services.store.list_conversations(limit=RECENT_COUNT),
     )
-    tray = Tray(services.bus, actions, services.monitor.status())
+    tray = Tray(services.bus, actions, in_use.status(), status_source=in_use.status)
     return tray if tray.start() else None

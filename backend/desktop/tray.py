@@ -60,6 +60,13 @@ CONVERSATION_TOPICS = (
     topics.CONVERSATION_DELETED,
     topics.CONVERSATION_IMPORTED,
 )
+# Bus topics after which the endpoint in use, or its status, may have changed.
+STATUS_TOPICS = (
+    topics.STATUS,
+    topics.ENDPOINT_STATUS,
+    topics.ENDPOINT_CHANGED,
+    *CONVERSATION_TOPICS,
+)
 
 
 @dataclass
@@ -76,10 +83,23 @@ class TrayActions:
 
 
 class Tray:
-    """The tray icon, following the connection status published on the bus."""
+    """The tray icon, following the connection status published on the bus.
 
-    def __init__(self, bus: EventBus, actions: TrayActions, initial_status: dict) -> None:
+    Without `status_source` it shows the STATUS events' payloads (the Ollama endpoint's);
+    with one, it reads `status_source()` (the endpoint in use: see
+    `backend.core.endpoints.in_use`) after every event that may change it.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        actions: TrayActions,
+        initial_status: dict,
+        *,
+        status_source: Callable[[], dict] | None = None,
+    ) -> None:
         self.actions = actions
+        self._status_source = status_source
         self.icon: Any = None  # the pystray.Icon, or None when pystray cannot load
         self._status = dict(initial_status)  # read by the menu's status line
         self._shown = self._status  # fully applied: icon, tooltip and menu
@@ -104,7 +124,7 @@ class Tray:
         # change meanwhile is not missed: update() keeps it, and start() shows it.
         self._unsubscribe = bus.subscribe(
             self._on_event,
-            topics=(topics.STATUS, topics.REMOTE_CHANGED, *CONVERSATION_TOPICS),
+            topics=(*STATUS_TOPICS, topics.REMOTE_CHANGED),
             name="tray",
         )
         try:
@@ -260,16 +280,26 @@ class Tray:
         return self._images[state]
 
     def _on_event(self, event: Event) -> None:
-        if event.topic == topics.STATUS:
-            self.update(event.payload)
-            return
         if event.topic == topics.REMOTE_CHANGED:
             self._remote = str(event.payload.get("state", "off"))
             self.update(self._status)  # the menu is rebuilt, its remote line read again
             return
-        with self._cond:
-            self._recent_stale = True
-        self.update(self._status)  # the applier reads them again and rebuilds the menu
+        if event.topic in CONVERSATION_TOPICS:
+            with self._cond:
+                self._recent_stale = True  # the applier reads them again
+        if self._status_source is not None:
+            self.update(self._read_source())
+        elif event.topic == topics.STATUS:
+            self.update(event.payload)
+        elif event.topic in CONVERSATION_TOPICS:
+            self.update(self._status)  # the menu is rebuilt with the recent ones
+
+    def _read_source(self) -> dict:
+        try:
+            return dict(self._status_source())  # type: ignore[misc]
+        except Exception:
+            log.exception("could not read the status of the endpoint in use")
+            return self._status
 
     def _apply_loop(self) -> None:
         while True:

@@ -10,14 +10,18 @@ MAX_ERROR_CHARS = 60  # of an error message in the menu's status line
 
 
 def tooltip_for(status: dict) -> str:
-    """The icon's hover text, e.g. "CloudToLocalLLM — Connected to Ollama 0.13.0 at …"."""
+    """The icon's hover text, e.g. "CloudToLocalLLM — Connected to Ollama 0.13.0 at …".
+
+    A status with a `name` (there are several endpoints) names its server instead of
+    "Ollama": "Connected to LM Studio at 127.0.0.1:1234"."""
     state, where = status.get("state"), _host(status.get("endpoint"))
+    server = status.get("name") or "Ollama"
     if state == "connected":
         version = status.get("version")
         text = (
-            f"Connected to Ollama {version} at {where}"
+            f"Connected to {server} {version} at {where}"
             if version
-            else f"Connected to Ollama at {where}"
+            else f"Connected to {server} at {where}"
         )
         if status.get("latency_ms") is not None:
             text += f" ({format_latency(status['latency_ms'])})"
@@ -27,32 +31,42 @@ def tooltip_for(status: dict) -> str:
         wait = _countdown(status.get("next_retry_s"))
         text = f"Reconnecting to {where} in {wait}" if wait else f"Reconnecting to {where}…"
     elif state == "disconnected":
-        text = f"Ollama isn't running at {where}"
+        text = f"{server} isn't running at {where}"
     elif state == "error":
         error = status.get("error")
-        text = f"Error from {where}: {error}" if error else f"Can't use Ollama at {where}"
+        text = f"Error from {where}: {error}" if error else f"Can't use {server} at {where}"
     else:
         text = f"Unknown status of {where}"
     return _clip(f"{APP_TITLE} — {text}", MAX_TOOLTIP_CHARS)
 
 
 def status_line(status: dict) -> str:
-    """The menu's disabled status line, e.g. "● Connected · 12 ms"."""
+    """The menu's disabled status line, e.g. "● Connected · 12 ms", or with several
+    endpoints the one in use named first: "● LM Studio · Connected · 12 ms"."""
+    name = status.get("name")
+    mark, text = _state_words(status)
+    if name and status.get("state") == "disconnected":
+        return f"{mark} {name} isn't running"
+    line = f"{mark} {name} · {text}" if name else f"{mark} {text}"
+    return _clip(line, MAX_ERROR_CHARS) if status.get("state") == "error" else line
+
+
+def _state_words(status: dict) -> tuple[str, str]:
     state = status.get("state")
     if state == "connected":
         latency = status.get("latency_ms")
-        return "● Connected" + (f" · {format_latency(latency)}" if latency is not None else "")
+        return "●", "Connected" + (f" · {format_latency(latency)}" if latency is not None else "")
     if state == "connecting":
-        return "◐ Connecting…"
+        return "◐", "Connecting…"
     if state == "reconnecting":
         wait = _countdown(status.get("next_retry_s"))
-        return f"◐ Reconnecting in {wait}" if wait else "◐ Reconnecting…"
+        return "◐", f"Reconnecting in {wait}" if wait else "Reconnecting…"
     if state == "disconnected":
-        return "○ Ollama isn't running"
+        return "○", "Ollama isn't running"
     if state == "error":
         error = status.get("error")
-        return _clip(f"○ Error: {error}", MAX_ERROR_CHARS) if error else "○ Connection error"
-    return "○ Status unknown"
+        return "○", f"Error: {error}" if error else "Connection error"
+    return "○", "Status unknown"
 
 
 REMOTE_LINES = {

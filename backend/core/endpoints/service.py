@@ -152,6 +152,13 @@ class EndpointService:
         monitor.check_now()
         return self.get(endpoint_id)
 
+    def request_check(self, endpoint_id: str) -> None:
+        """Have an added endpoint's monitor check now, in its own thread; returns at once."""
+        self._store.get(endpoint_id)  # NotFound for an unknown id
+        with self._lock:
+            monitor = self._watched[endpoint_id].monitor
+        monitor.request_check()
+
     # Plumbing.
     def _watch(self, endpoint: Endpoint) -> None:
         """A fresh client for the endpoint and a monitor on it (the old ones replaced)."""
