@@ -45,6 +45,7 @@ const composer = new Composer({
 const models = new Models({
   api,
   onChange: (availability) => {
+    if (!chat.currentId) pill.use(models.currentEndpoint()); // the new chat's pick
     updateView();
     panels.modelsChanged();
     retryModelsWhileConnected(availability);
@@ -55,6 +56,7 @@ const models = new Models({
         .updateConversation(chat.currentId, { model: name, endpoint_id: endpointId })
         .catch((err) => toastError("Couldn't change the model", err));
     }
+    pill.use(endpointId);
     updateView();
   },
 });
@@ -104,6 +106,9 @@ const chat = new Chat({
     // A conversation keeps its model: when that is gone the picker says so (never swaps).
     if (conversation) models.show(conversation.model, conversation.endpoint_id, { strict: true });
     else models.show(load("model", ""), load("endpoint", "ollama"));
+    // A conversation whose server is down keeps its endpoint even though the picker
+    // cannot show its model: the pill tells about that server.
+    pill.use(conversation ? conversation.endpoint_id : models.currentEndpoint());
     showTitle(conversation);
     updateView();
   },
@@ -134,6 +139,8 @@ const panels = new Panels({
 });
 
 router.on("status", onStatus);
+router.on("endpoint.status", (frame) => pill.setEndpointStatus(frame.endpoint_id, frame));
+router.on("endpoint.changed", () => readEndpoints());
 router.on("remote.changed", (frame) => pill.setRemote(frame.state));
 transport.onFrame((frame) => router.route(frame));
 transport.onState(({ open }) => (open ? onOpen() : onClose()));
@@ -153,6 +160,7 @@ function onOpen() {
     chat.resync();
     sidebar.refresh();
     models.refresh();
+    readEndpoints();
   }
   ui.everOpened = true;
   resolveSocket();
@@ -194,13 +202,29 @@ function onStatus(frame) {
   updateView();
 }
 
-function reconnect() {
+/** The endpoints and their states, for the pill (at start, after a drop, on changes). */
+function readEndpoints() {
+  return api
+    .endpoints()
+    .then((body) => pill.setEndpoints(body.endpoints))
+    .catch(() => {}); // the pill keeps what it knew; Ollama's own frames still reach it
+}
+
+/** Reconnect the endpoint in use (the pill's click), or the app itself when it is away. */
+function reconnect(endpointId = "ollama") {
   if (!transport.isOpen()) {
     transport.retryNow();
     return;
   }
   pill.showConnecting();
-  api.reconnect().catch((err) => toastError("Couldn't reconnect", err));
+  if (endpointId === "ollama") {
+    api.reconnect().catch((err) => toastError("Couldn't reconnect", err));
+    return;
+  }
+  api
+    .connectEndpoint(endpointId)
+    .then((fresh) => pill.setEndpointStatus(fresh.id, fresh.status))
+    .catch((err) => toastError("Couldn't reconnect", err));
 }
 
 /** `focus`: the composer's; false: the composer's on a phone only; null: the caller's. */
@@ -367,7 +391,7 @@ async function start() {
     .settings()
     .then((s) => panels.settings.update(s))
     .catch(() => {}); // the copy kept in localStorage stays applied
-  await Promise.all([sidebar.refresh(), models.refresh(), status, prefs]);
+  await Promise.all([sidebar.refresh(), models.refresh(), status, prefs, readEndpoints()]);
   await openFirst();
   watchRoute(({ id }) => id !== chat.currentId && openConversation(id, { replace: true }));
   composer.focus();

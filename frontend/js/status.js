@@ -1,5 +1,8 @@
-// The connection pill in the header, fed by `status` frames (Ollama), the socket (the app) and
-// remote access's state (GET /api/remote, then `remote.changed` frames).
+// The connection pill in the header, fed by `status` frames (Ollama), `endpoint.status`
+// frames (the other model servers), the socket (the app) and remote access's state
+// (GET /api/remote, then `remote.changed` frames). It shows the endpoint IN USE: the open
+// conversation's, or the one a new chat would use; named when there are several endpoints
+// ("LM Studio · Connected"). A click reconnects that endpoint.
 
 const LABELS = {
   connected: "Connected",
@@ -16,25 +19,64 @@ const REMOTE_LABELS = {
 };
 
 export class StatusPill {
+  /** @param {{onReconnect: (endpointId: string) => void}} o */
   constructor({ onReconnect }) {
     this.pill = document.getElementById("status-pill");
     this.label = this.pill.querySelector(".label");
     this.remoteLabel = this.pill.querySelector(".remote");
     this.remote = "off";
-    this.status = null;
+    this.status = null; // Ollama's (the `ollama` endpoint's) STATUS
+    this.others = new Map(); // every other endpoint's id -> {name, status}
+    this.inUse = "ollama";
     this.socketOpen = false;
     this.deadline = null;
     this.timer = null;
     this.pill.addEventListener("click", () => {
-      if (!this.socketOpen || !this.status || this.status.state !== "connected") onReconnect();
+      const shown = this.shown();
+      if (!this.socketOpen || !shown || shown.state !== "connected") onReconnect(this.inUse);
     });
   }
 
   setStatus(status) {
     this.status = status;
-    const retry = status.next_retry_s;
-    this.deadline = typeof retry === "number" && retry > 0 ? Date.now() + retry * 1000 : null;
     this.render();
+  }
+
+  /** The endpoints as GET /api/endpoints lists them (an endpoint was added or removed). */
+  setEndpoints(endpoints) {
+    this.others = new Map(
+      endpoints
+        .filter((e) => e.id !== "ollama")
+        .map((e) => [e.id, { name: e.name, status: e.status }]),
+    );
+    this.render();
+  }
+
+  /** An `endpoint.status` frame, or an endpoint's fresh view after "Connect". */
+  setEndpointStatus(id, status) {
+    const known = this.others.get(id);
+    if (!known) return; // removed meanwhile, or not listed yet: the next list brings it
+    known.status = status;
+    this.render();
+  }
+
+  /** The endpoint in use: the open conversation's, or the new chat's pick. */
+  use(endpointId) {
+    this.inUse = endpointId || "ollama";
+    this.render();
+  }
+
+  /** The in-use endpoint's STATUS (Ollama's when that one is unknown or in use). */
+  shown() {
+    const other = this.others.get(this.inUse);
+    return other ? other.status : this.status;
+  }
+
+  /** The in-use endpoint's name, or null with a single endpoint (the words stay short). */
+  shownName() {
+    if (!this.others.size) return null;
+    const other = this.others.get(this.inUse);
+    return other ? other.name : "Ollama";
   }
 
   setRemote(state) {
@@ -49,9 +91,11 @@ export class StatusPill {
 
   /** Shown at once after a click, until the server's next status frame. */
   showConnecting() {
-    if (!this.status) return;
-    this.status = { ...this.status, state: "connecting", next_retry_s: null };
-    this.deadline = null;
+    const shown = this.shown();
+    if (!shown) return;
+    const connecting = { ...shown, state: "connecting", next_retry_s: null };
+    if (this.others.has(this.inUse)) this.others.get(this.inUse).status = connecting;
+    else this.status = connecting;
     this.render();
   }
 
@@ -66,8 +110,15 @@ export class StatusPill {
       );
       return;
     }
-    const s = this.status || { state: "connecting" };
-    let text = LABELS[s.state] || s.state;
+    const s = this.shown() || { state: "connecting" };
+    const name = this.shownName();
+    const retry = s.next_retry_s;
+    if (s !== this.counting) {
+      // A new status: its countdown starts now (a repaint keeps the deadline it had).
+      this.counting = s;
+      this.deadline = typeof retry === "number" && retry > 0 ? Date.now() + retry * 1000 : null;
+    }
+    let text = name && s.state === "error" ? "Error" : LABELS[s.state] || s.state;
     if (s.state === "reconnecting" && this.deadline) {
       const leftMs = this.deadline - Date.now();
       if (leftMs > 0) {
@@ -77,7 +128,8 @@ export class StatusPill {
         this.timer = setTimeout(() => this.render(), leftMs % 1000 || 1000);
       }
     }
-    this.paint(s.state, text, tooltip(s));
+    if (name) text = `${name} · ${text}`;
+    this.paint(s.state, text, tooltip(s, name || "Ollama"));
   }
 
   paint(state, text, plainTitle) {
@@ -98,11 +150,14 @@ export class StatusPill {
   }
 }
 
-function tooltip(s) {
-  const where = s.endpoint ? `Ollama at ${s.endpoint}` : "Ollama";
+function tooltip(s, server) {
+  const where = s.endpoint ? `${server} at ${s.endpoint}` : server;
   if (s.state === "connected") {
     const parts = [where];
     if (s.version) parts.push(`version ${s.version}`);
+    if (typeof s.model_count === "number") {
+      parts.push(`${s.model_count} model${s.model_count === 1 ? "" : "s"}`);
+    }
     if (typeof s.latency_ms === "number") parts.push(`${Math.round(s.latency_ms)} ms`);
     return parts.join(" · ");
   }
