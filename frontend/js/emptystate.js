@@ -41,7 +41,8 @@ function commandRow(text, testid) {
   return el(
     "div",
     { class: "cmd-row" },
-    el("code", { class: "cmd-line", "data-testid": testid, text }),
+    // Focusable: a command wider than a phone scrolls, and the keyboard must reach it.
+    el("code", { class: "cmd-line", "data-testid": testid, tabindex: "0", text }),
     copy,
   );
 }
@@ -133,6 +134,7 @@ function downCard(s) {
       ),
     ),
     setupSteps(),
+    s.otherServer(),
   );
 }
 
@@ -173,6 +175,7 @@ function noModelsCard(s) {
       ),
     ),
     el("p", { class: "empty-hint" }, "Or from a terminal: ", command("ollama pull llama3.2")),
+    s.otherServer(),
   );
 }
 
@@ -243,7 +246,8 @@ function cardFor(s) {
 /**
  * @param {{availability: string, endpoint: string, hasMessages: boolean, firstTime: boolean,
  *          errorMessage: string, onRetry: Function, onSuggestion: Function,
- *          onSettings: Function, onModels: Function, onPullDefault: Function}} s
+ *          onSettings: Function, onModels: Function, onPullDefault: Function,
+ *          otherServer: () => Element}} s  `otherServer`: "I use LM Studio…" (first run)
  */
 export function renderEmptyState(s) {
   const host = document.getElementById("empty-state");

@@ -1,6 +1,7 @@
 // Settings, Model servers: the endpoints with their state, a form to add one (from a preset
 // found running on this computer, or by hand) or edit one, Connect (check it now) and Remove.
 // An API key is typed into a password box and never shown back: the list says "key saved".
+import { endpointPresets } from "./presets.js";
 import { el } from "./util.js";
 import { toastError } from "./toast.js";
 
@@ -39,6 +40,12 @@ function endpointForm(f) {
     class: "field-input",
     "data-testid": "endpoint-preset",
   });
+  // The ports are probed once per page; this looks again (a server started since).
+  f.rescan = el(
+    "button",
+    { type: "button", class: "btn btn-quiet", "data-testid": "endpoint-rescan" },
+    "Look again",
+  );
   f.name = input("endpoint-name", "endpoint-name", { type: "text", placeholder: "LM Studio" });
   f.kind = el(
     "select",
@@ -76,7 +83,12 @@ function endpointForm(f) {
     "form",
     { class: "endpoint-form", "data-testid": "endpoint-form", "aria-labelledby": f.title.id },
     f.title,
-    labelled("Start from", f.preset),
+    el(
+      "div",
+      { class: "field" },
+      el("label", { class: "field-label", for: f.preset.id, text: "Start from" }),
+      el("div", { class: "field-row" }, f.preset, f.rescan),
+    ),
     labelled("Name", f.name),
     labelled("Kind", f.kind),
     labelled("Address", f.url, f.error),
@@ -116,26 +128,46 @@ export class EndpointsSection {
     });
     f.cancel.addEventListener("click", () => this.startAdding());
     f.preset.addEventListener("change", () => this.usePreset(f.preset.value));
+    f.rescan.addEventListener("click", () => this.lookAgain());
     f.url.addEventListener("input", () => this.showError(""));
   }
 
-  /** Read the endpoints and the presets afresh (the dialog opened, or one changed). */
+  /** Read the endpoints afresh, the presets once per page (the dialog opened, or one
+   *  changed). */
   async refresh() {
     try {
-      const [{ endpoints }, { presets }] = await Promise.all([
+      const [{ endpoints }, presets] = await Promise.all([
         this.api.endpoints(),
-        this.presets.length ? { presets: this.presets } : this.api.endpointPresets(),
+        endpointPresets(this.api),
       ]);
-      this.presets = presets;
-      this.renderPresets();
+      this.renderPresets(presets);
       this.keepingFocus(() => this.list.replaceChildren(...endpoints.map((e) => this.row(e))));
     } catch (err) {
       toastError("Couldn't read the model servers", err);
     }
   }
 
-  renderPresets() {
-    if (this.f.preset.options.length) return;
+  /** Probe the usual ports again ("Look again"). */
+  async lookAgain() {
+    const button = this.f.rescan;
+    if (button.getAttribute("aria-busy") === "true") return;
+    // Busy rather than disabled: a disabled button would drop the keyboard focus.
+    button.setAttribute("aria-busy", "true");
+    button.textContent = "Looking…";
+    try {
+      this.renderPresets(await endpointPresets(this.api, { fresh: true }));
+    } catch (err) {
+      toastError("Couldn't look for servers", err);
+    } finally {
+      button.removeAttribute("aria-busy");
+      button.textContent = "Look again";
+    }
+  }
+
+  renderPresets(presets) {
+    if (presets === this.presets) return; // the same answer: the options stand
+    this.presets = presets;
+    const chosen = this.f.preset.value;
     const options = this.presets.map((p, i) =>
       el("option", {
         value: String(i),
@@ -143,6 +175,7 @@ export class EndpointsSection {
       }),
     );
     this.f.preset.replaceChildren(el("option", { value: "", text: "Another server" }), ...options);
+    this.f.preset.value = chosen;
   }
 
   row(endpoint) {

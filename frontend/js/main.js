@@ -9,6 +9,7 @@ import { bindShortcuts } from "./keys.js";
 import { rawTextOf } from "./messages.js";
 import { Models } from "./models.js";
 import { showMenu } from "./menu.js";
+import { otherServerSetup } from "./otherserver.js";
 import { Panels } from "./panels.js";
 import { Search } from "./search.js";
 import { clearHit, revealMessage } from "./searchhit.js";
@@ -307,7 +308,15 @@ function updateView() {
     onSettings: () => panels.settings.open({ focusUrl: true }),
     onModels: () => panels.manager.open({ focusPull: true }),
     onPullDefault: () => panels.pullDefault(),
+    otherServer: () => otherServerSetup({ api, onAdded: useAddedServer }),
   });
+}
+
+/** A server added from the first-run screen: a new chat with its first model picked. */
+async function useAddedServer(endpoint) {
+  await Promise.all([models.refresh(), readEndpoints()]);
+  models.pickFrom(endpoint.id);
+  await openConversation(null);
 }
 
 /** Clicks in the message list the chat does not take: code Copy and Wrap, message Copy. */

@@ -141,6 +141,15 @@ export class Models {
     return this.picked() ? this.picked().endpoint : "ollama";
   }
 
+  /** Pick the first model of an endpoint, as the user's choice for new chats. */
+  pickFrom(endpointId) {
+    const option = [...this.select.options].find((o) => o.dataset.endpoint === endpointId);
+    if (!option) return;
+    option.selected = true;
+    save("model", this.current());
+    save("endpoint", this.currentEndpoint());
+  }
+
   /**
    * Show a conversation's model (`strict`) or a new chat's remembered one. A new chat keeps
    * the picker's model when the remembered one is gone; a conversation whose model is gone
