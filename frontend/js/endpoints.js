@@ -24,7 +24,9 @@ function input(id, testid, attrs = {}) {
   });
 }
 
-function labelled(text, control, hint = null) {
+/** A form field: its label, its control and an optional hint below (the first-run form's
+ *  too). */
+export function labelled(text, control, hint = null) {
   return el(
     "div",
     { class: "field" },

@@ -2,6 +2,7 @@
 // address is filled from the preset (ports 1234 / 8080) or typed, a key if it wants one;
 // Connect adds it as an endpoint and checks it at once. Reachable: the app moves to a chat
 // with its models (`onAdded`); not: it is removed again and the reason shown here.
+import { labelled } from "./endpoints.js";
 import { endpointPresets } from "./presets.js";
 import { el } from "./util.js";
 
@@ -92,22 +93,12 @@ function fields() {
   f.form = el(
     "form",
     { class: "other-server-form", "data-testid": "other-server-form", hidden: true },
-    field("Address", f.url, f.hint),
-    field("API key (if it asks for one)", f.key),
+    labelled("Address", f.url, f.hint),
+    labelled("API key (if it asks for one)", f.key),
     f.error,
     el("div", { class: "button-row" }, f.submit),
   );
   return f;
-}
-
-function field(text, control, hint = null) {
-  return el(
-    "div",
-    { class: "field" },
-    el("label", { class: "field-label", for: control.id, text }),
-    control,
-    hint,
-  );
 }
 
 async function choose(api, f, buttons, choice) {
