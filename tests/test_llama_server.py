@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from tests.app_process import REPO
-from tests.test_openai_app import Rest, state_of
+from tests.test_openai_app import Rest, state_of, ws  # noqa: F401  (a fixture)
 from tests.tiny_gguf import CONTEXT
 from tests.waiting import eventually
 from tests.wsclient import WsClient
@@ -81,15 +81,8 @@ def endpoint(runtime, llama_server: LlamaServer) -> dict:
     return endpoint
 
 
-@pytest.fixture
-def ws(runtime) -> Iterator[WsClient]:
-    client = WsClient(runtime.url.replace("http://", "ws://") + f"ws?token={runtime.token}")
-    yield client
-    client.close()
-
-
-def send(ws: WsClient, endpoint_id: str, **extra) -> None:
-    ws.send({"type": "chat.send", "request_id": "r", "conversation_id": None,
+def send(client: WsClient, endpoint_id: str, **extra) -> None:
+    client.send({"type": "chat.send", "request_id": "r", "conversation_id": None,
              "content": "hello world", "model": MODEL, "endpoint_id": endpoint_id,
              **extra})  # fmt: skip
 
@@ -99,7 +92,11 @@ def test_its_model_is_listed_under_its_endpoint(runtime, endpoint: dict) -> None
     assert [m["name"] for m in models if m["endpoint_id"] == endpoint["id"]] == [MODEL]
 
 
-def test_a_reply_streams_with_the_servers_stats(runtime, ws: WsClient, endpoint: dict) -> None:
+def test_a_reply_streams_with_the_servers_stats(
+    runtime,
+    ws: WsClient,  # noqa: F811  (the fixture imported above)
+    endpoint: dict,
+) -> None:
     send(ws, endpoint["id"], options={"num_predict": 40})
     frames = ws.reply(timeout=60)
     start, complete = frames[0], frames[-1]
@@ -118,7 +115,10 @@ def test_a_reply_streams_with_the_servers_stats(runtime, ws: WsClient, endpoint:
 
 
 def test_stop_ends_the_reply_and_regenerate_answers_again(
-    runtime, ws: WsClient, endpoint: dict, llama_server: LlamaServer
+    runtime,
+    ws: WsClient,  # noqa: F811  (the fixture imported above)
+    endpoint: dict,
+    llama_server: LlamaServer,
 ) -> None:
     ended = len(llama_server.stopped_at())
     # Far longer than the time a cancel takes to arrive (~4,000 tokens/s here).
