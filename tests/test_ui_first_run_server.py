@@ -76,6 +76,13 @@ def test_lm_studio_from_the_first_run_screen_lands_in_a_chat_with_its_models(
     expect(page.get_by_test_id("welcome")).to_be_visible()
     expect(page.get_by_test_id("status-pill")).to_have_text("LM Studio · Connected")
     assert endpoint_names(runtime) == ["Ollama", "LM Studio"]
+    # Ollama, still down, says so again: LM Studio's models stay usable.
+    attempt = "() => window.__app.ollamaStatus().reconnect_attempt"
+    before = page.evaluate(attempt)
+    call(runtime, "POST", "api/connection/reconnect")
+    page.wait_for_function(f"n => ({attempt})() > n", arg=before)
+    expect(picker).to_be_enabled()
+    expect(picker.locator("option:checked")).to_have_text(MODEL)
 
     box = page.get_by_test_id("composer-input")
     box.fill("Say hello")

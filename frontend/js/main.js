@@ -432,4 +432,5 @@ window.__app = {
   openConversation: (id) => openConversation(id),
   openSettings: () => panels.settings.open(),
   openModels: () => panels.manager.open(),
+  ollamaStatus: () => pill.status, // the last `status` frame (Ollama's connection)
 };

@@ -82,8 +82,17 @@ export class Models {
     if (picked) this.wanted = { ...picked, strict: true };
   }
 
-  /** Ollama went away (a status frame said so): forget the list until it is back. */
+  /** Ollama went away (a status frame said so): forget its models until it is back. The
+   *  other servers' models stay: with one of them up, the app is not down. */
   markDown() {
+    const others = this.models.filter((m) => (m.endpoint_id || "ollama") !== "ollama");
+    if (others.length) {
+      if (others.length === this.models.length) return;
+      this.models = others;
+      this.fill();
+      this.onChange(this.availability);
+      return;
+    }
     if (this.availability === "down") return;
     this.availability = "down";
     this.select.disabled = true;
@@ -144,10 +153,7 @@ export class Models {
   /** Pick the first model of an endpoint, as the user's choice for new chats. */
   pickFrom(endpointId) {
     const option = [...this.select.options].find((o) => o.dataset.endpoint === endpointId);
-    if (!option) return;
-    option.selected = true;
-    save("model", this.current());
-    save("endpoint", this.currentEndpoint());
+    if (option) this.pick(option.value, endpointId);
   }
 
   /**
