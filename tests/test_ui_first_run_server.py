@@ -157,3 +157,16 @@ def test_the_choice_fits_every_screen_and_axe_finds_nothing_serious(
     page.add_script_tag(url="vendor/axe-core/axe.min.js")
     assert page.evaluate(AXE_RUN) == []
     page.context.close()
+
+
+def test_ollama_without_models_offers_the_other_servers_too(browser, runtime, fake_ollama):
+    fake_ollama.models = []
+    call(runtime, "POST", "api/connection/reconnect")
+    page = open_page(browser, runtime, {"width": 1280, "height": 900}, "light")
+    card = page.get_by_test_id("no-models")
+    expect(card.get_by_test_id("pull-default")).to_be_visible()
+    other = card.get_by_test_id("other-server")
+    other.locator("summary").click()
+    other.get_by_test_id("other-server-lmstudio").click()
+    expect(other.get_by_test_id("other-server-url")).to_have_value("http://127.0.0.1:1234/v1")
+    page.context.close()
