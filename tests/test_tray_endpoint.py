@@ -16,6 +16,7 @@ from backend.core.providers.openai import OpenAIClient
 from backend.desktop.tray import Tray
 from backend.desktop.tray_text import status_line, tooltip_for
 from tests.fake_openai import FakeOpenAI
+from tests.test_endpoints import MemoryKeyring
 from tests.test_tray import Recorder, dummy_pystray  # noqa: F401  (a fixture)
 from tests.waiting import eventually
 
@@ -99,10 +100,10 @@ def test_removing_the_endpoint_in_use_falls_back_to_ollama_unnamed(runtime, lm_s
 def test_reconnect_now_checks_the_endpoint_in_use(dummy_pystray, data_dir, lm_studio):  # noqa: F811
     # Heartbeats an hour apart: a check of a connected endpoint is Reconnect's, or none.
     data_dir.mkdir(parents=True, exist_ok=True)
-    bus = EventBus()
+    bus, keyring = EventBus(), CountingKeyring()
     service = EndpointService(
         EndpointStore(data_dir / "endpoints.json"),
-        ApiKeys(data_dir / "endpoint-keys.json", None),
+        ApiKeys(data_dir / "endpoint-keys.json", keyring),
         bus,
         make_client=lambda e, key: OpenAIClient(e.base_url, api_key=key),
         ollama=lambda: ("http://127.0.0.1:11434", {"state": "connected"}),
@@ -125,10 +126,24 @@ def test_reconnect_now_checks_the_endpoint_in_use(dummy_pystray, data_dir, lm_st
         last_used[0] = "ollama"
         reconnect(tray.icon)
         assert ollama_checks == ["check"]
+        # The tray reads the status on every change: never through the keyring.
+        reads = keyring.reads
+        in_use.status()
+        assert keyring.reads == reads
     finally:
         tray.stop()
         service.stop()
         bus.close()
+
+
+class CountingKeyring(MemoryKeyring):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self.reads += 1
+        return super().get_password(service, username)
 
 
 def models_requests(server: FakeOpenAI) -> list[dict]:

@@ -42,9 +42,9 @@ class EndpointInUse:
         return status
 
     def _view(self) -> tuple[dict[str, Any], int]:
-        """The in-use endpoint's API view (the Ollama one, listed first, by default) and
+        """The in-use endpoint's summary (the Ollama one, listed first, by default) and
         how many endpoints there are."""
-        views = self._endpoints.list()
+        views = self._endpoints.summaries()
         wanted = self._last_used() or OLLAMA_ID
         return next((v for v in views if v["id"] == wanted), views[0]), len(views)
 

@@ -91,6 +91,20 @@ class EndpointService:
             return self._ollama_view()
         return self._view(self._store.get(endpoint_id))
 
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every endpoint's id, name, base_url and STATUS, the Ollama one first. No key is
+        looked up (a keyring may be slow, or ask to be unlocked): cheap enough to read on
+        every status change (the tray does)."""
+        base_url, status = self._ollama()
+        rows = [{"id": OLLAMA_ID, "name": "Ollama", "base_url": base_url, "status": status}]
+        with self._lock:
+            monitors = {i: w.monitor for i, w in self._watched.items()}
+        for e in self._store.list():
+            monitor = monitors.get(e.id)
+            status = monitor.status() if monitor else None
+            rows.append({"id": e.id, "name": e.name, "base_url": e.base_url, "status": status})
+        return rows
+
     def reachable_ids(self) -> list[str]:
         """The Ollama endpoint, and each added one whose monitor has not found it down."""
         down = ("disconnected", "reconnecting")
