@@ -20,7 +20,7 @@ from backend.core.chat.context import ContextWindows
 from backend.core.chat.history import build_messages, title_from
 from backend.core.chat.in_flight import InFlight
 from backend.core.chat.models import ModelCatalog
-from backend.core.chat.reply import Reply
+from backend.core.chat.reply import CHUNK_INTERVAL_S, Reply
 from backend.core.chat.runner import ReplyPlan, ReplyRunner, error_frame
 from backend.core.chat.titles import TitleWriter
 from backend.core.errors import BadRequest, NotFound
@@ -55,6 +55,7 @@ class ChatService:
         endpoints: Endpoints | Provider,
         *,
         persist_interval_s: float = 0.25,
+        chunk_interval_s: float = CHUNK_INTERVAL_S,
         max_content_bytes: int = MAX_CONTENT_BYTES,
         clock: Callable[[], float] = time.monotonic,
         on_ollama_failure: Callable[[], None] | None = None,
@@ -77,6 +78,7 @@ class ChatService:
             on_ollama_failure=on_ollama_failure or (lambda: None),
         )
         self._max_content_bytes = max_content_bytes
+        self._chunk_interval_s = chunk_interval_s
         self._clock = clock
         self._publish = publish or (lambda topic, payload: None)
         self._default_model = default_model or (lambda: None)
@@ -358,6 +360,8 @@ class ChatService:
             sibling_of=sibling_of,
             endpoint_id=plan.endpoint_id,
             auto_title=auto_title,
+            chunk_interval_s=self._chunk_interval_s,
+            clock=self._clock,
         )
         return self._launch(reply, plan)
 
