@@ -5,6 +5,8 @@ reply every frame; then a 500-message conversation opened and scrolled.
     python bench/bench_ui.py            # 20,000 tokens (100 s at 200 tok/s), 500 messages
     python bench/bench_ui.py --quick    # 4,000 tokens, 200 messages
     python bench/bench_ui.py --profile  # also where the app's main thread spent its time
+    python bench/bench_ui.py --trace    # … by Chromium's own event names, early and late
+    python bench/bench_ui.py --tokens 10000 --app-only   # a reply of this many tokens
 
 The reply comes from the fake Ollama through the real app (`--headless`) into the real
 page; a script injected before the page loads records long tasks (PerformanceObserver),
@@ -35,6 +37,7 @@ from _common import (
     verdict,
 )
 from _markdown import tokens as markdown_tokens
+from _trace import CATEGORIES, top_rows, windows
 from playwright.sync_api import Page, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -241,13 +244,21 @@ def open_and_scroll(page: Page, messages: int) -> dict[str, Any]:
 def measure_app(page: Page, fake: FakeOllama, toks: list[str], args: Any) -> dict[str, Any]:
     """Both rates, then the long conversation, in one page of the real app."""
     runs: dict[str, Any] = {}
-    for rate in (200.0, None):
+    for rate in (200.0,) if args.slow_only else (200.0, None):
         label = f"app {'200 tok/s' if rate else 'full speed'}"
         print(f"  streaming: {label} …", flush=True)
         profiler = Profiler(page) if args.profile else None
+        traced = args.trace and rate is not None
+        if traced:
+            page.context.browser.start_tracing(page=page, categories=CATEGORIES)
         runs[label] = summary(stream_in_app(page, fake, toks, rate), toks)
+        if traced:
+            share = runs[label]["edge_tokens"] / len(toks)
+            runs[label]["trace"] = windows(page.context.browser.stop_tracing(), share)
         if profiler is not None:
             runs[label]["profile"] = profiler.top()
+    if args.slow_only:
+        return {"runs": runs}
     print("  opening and scrolling the long conversation …", flush=True)
     profiler = Profiler(page) if args.profile else None
     scroll = open_and_scroll(page, args.messages)
@@ -258,6 +269,7 @@ def measure_app(page: Page, fake: FakeOllama, toks: list[str], args: Any) -> dic
 
 def measure(args: Any) -> dict[str, Any]:
     count, args.messages = (4000, 200) if args.quick else (20000, 500)
+    count = args.tokens or count
     toks = markdown_tokens(count)
     data_dir = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     seed(data_dir, args.messages)
@@ -274,6 +286,8 @@ def measure(args: Any) -> dict[str, Any]:
             results.update(measure_app(open_app(browser, url), fake, toks, args))
             browser.close()
             for rate in ("200 tok/s", "full speed") if not args.app_only else ():
+                if rate == "full speed" and args.slow_only:
+                    continue
                 print(f"  streaming: naive {rate} …", flush=True)
                 pace = naive_pace(toks, results["runs"][f"app {rate}"])
                 run = stream_naive(pw, url, toks, pace)
@@ -396,18 +410,37 @@ def profile_tables(results: dict[str, Any]) -> None:
             )
 
 
+def trace_tables(results: dict[str, Any]) -> None:
+    for label, r in results["runs"].items():
+        if r and "trace" in r:
+            edge = f"{r['edge_tokens']:,}"
+            table(
+                f"Main thread by trace event, {label}: first and last {edge} tokens (self ms)",
+                ["event", "first", "last", "last ÷ first"],
+                top_rows(r["trace"]),
+            )
+
+
 def report(results: dict[str, Any]) -> None:
     streaming_table(results)
-    ratio_table(results["runs"])
-    conversation_table(results)
-    targets_table(results)
+    if "scroll" in results:  # the whole run, not only the 200 tok/s stream
+        if any(label.startswith("naive") for label in results["runs"]):
+            ratio_table(results["runs"])
+        conversation_table(results)
+        targets_table(results)
     profile_tables(results)
+    trace_tables(results)
 
 
 def main() -> None:
     p = parser(__doc__.split("\n\n")[0])
     p.add_argument("--profile", action="store_true", help="also print CPU profiles of each run")
     p.add_argument("--app-only", action="store_true", help="skip the naive peer (while tuning)")
+    p.add_argument("--trace", action="store_true", help="also trace the 200 tok/s run")
+    p.add_argument(
+        "--slow-only", action="store_true", help="only the 200 tok/s stream (while tuning)"
+    )
+    p.add_argument("--tokens", type=int, help="tokens in the reply (default 20,000; quick 4,000)")
     args = p.parse_args()
     print_machine()
     print(f"frontend: {REPO / 'frontend'}\n")

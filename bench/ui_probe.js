@@ -45,29 +45,43 @@
           b.chunks += 1;
           b.chars += JSON.parse(event.data).delta?.length || 0; // how far the reply has come
           b.lastChunk = now;
-        } else if (head.includes('"complete"')) b.complete = now;
-        else if (head.includes('"start"')) b.start = now;
+        } else if (head.includes('"complete"')) {
+          b.complete = now;
+          performance.mark("stream-end"); // for a trace's windows (bench_ui.py --trace)
+        } else if (head.includes('"start"')) {
+          b.start = now;
+          performance.mark("stream-start");
+        }
       });
     }
   };
 
   document.addEventListener("click", () => (b.lastClick = performance.now()), true);
 
+  // Only the reply's status while it streams: an observer of every node added anywhere
+  // would cost the page a walk of the whole document per render, more as the reply grows.
   new MutationObserver(() => {
-    const reply = document.querySelector("#messages-inner article.message.assistant:last-of-type");
+    const reply = document.querySelector("#messages-inner > article.message.assistant:last-of-type");
     if (b.complete && !b.finalPaint && reply && reply.dataset.status === "complete") {
       b.finalPaint = -1;
       afterPaint(() => (b.finalPaint = performance.now()));
     }
-    const shown = document.querySelectorAll("#messages-inner article.message").length;
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-status"] });
+
+  // Messages added, only while a conversation is being opened.
+  const opening = new MutationObserver(() => {
+    const shown = document.querySelectorAll("#messages-inner > article.message").length;
     if (b.wantMessages && shown >= b.wantMessages) {
       b.wantMessages = 0;
+      opening.disconnect();
       afterPaint(() => (b.openedPaint = performance.now()));
     }
-  }).observe(document, { subtree: true, childList: true, attributes: true,
-                         attributeFilter: ["data-status"] });
+  });
 
-  b.expectMessages = (n) => (b.wantMessages = n);
+  b.expectMessages = (n) => {
+    b.wantMessages = n;
+    opening.observe(document, { subtree: true, childList: true });
+  };
   b.opened = () => ({
     ms: b.openedPaint - b.lastClick,
     longtasks: b.longtasks.filter(([t]) => t >= b.lastClick).map(([, d]) => d),
