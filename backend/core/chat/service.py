@@ -177,6 +177,8 @@ class ChatService:
                 model=model,
                 endpoint_id=endpoint,
                 prefix=(target["content"], target["thinking"] or ""),
+                chunk_interval_s=self._chunk_interval_s,
+                clock=self._clock,
             )
             return self._launch(reply, plan)
         except BaseException:
