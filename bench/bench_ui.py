@@ -401,7 +401,8 @@ def targets_table(results: dict[str, Any]) -> None:
 
 def profile_tables(results: dict[str, Any]) -> None:
     opened = f"opening and scrolling the {results['messages']}-message conversation"
-    for label, r in {**results["runs"], opened: results["scroll"]}.items():
+    runs = {**results["runs"], opened: results.get("scroll")}  # no scroll with --slow-only
+    for label, r in runs.items():
         if r and "profile" in r:
             table(
                 f"Where the main thread's time went: {label} (CPU profile, self time)",
@@ -445,8 +446,8 @@ def main() -> None:
     print_machine()
     print(f"frontend: {REPO / 'frontend'}\n")
     results = measure(args)
+    save_json(args.json, results)  # first: the raw figures outlive a report that fails
     report(results)
-    save_json(args.json, results)
 
 
 if __name__ == "__main__":
