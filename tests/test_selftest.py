@@ -80,6 +80,9 @@ def test_every_file_the_page_loads_is_followed():
     assert _references("vendor/lib.min.js", noise) == []
     css = 'a{background:url("data:image/svg+xml,%3Csvg")} b{background:url(../img/x.png)}'
     assert _references("css/app.css", css) == ["img/x.png"]
+    # A font's first format is the one fetched; the ones after it are fallbacks.
+    font = '@font-face{src:url(fonts/A.woff2) format("woff2"),url(fonts/A.woff) format("woff")}'
+    assert _references("vendor/k.css", font) == ["vendor/fonts/A.woff2"]
 
 
 def test_the_command_prints_one_line_and_leaves_no_data_behind(tmp_path, data_dir):

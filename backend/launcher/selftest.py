@@ -43,6 +43,9 @@ REFERENCES = {
     ".mjs": _MODULE_REF,
     ".css": re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)|@import\s+["']([^"']+)["']"""),
 }
+# A font's `src:` lists formats, best first: the browser fetches the first it supports, so
+# a bundle ships that one (KaTeX's woff2) and the fallbacks after it need not be there.
+_FONT_FALLBACKS = re.compile(r"""(\bsrc\s*:\s*url\([^)]*\)[^,;}]*),[^;}]*""")
 
 
 @dataclass(frozen=True)
@@ -234,6 +237,8 @@ def _references(path: str, text: str) -> list[str]:
     pattern = REFERENCES.get(PurePosixPath(path).suffix)
     if pattern is None:
         return []
+    if path.endswith(".css"):
+        text = _FONT_FALLBACKS.sub(r"\1", text)
     found = []
     for match in pattern.finditer(text):
         ref = next(group for group in match.groups() if group)
