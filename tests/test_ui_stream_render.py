@@ -54,6 +54,39 @@ Windows\r\nline ends\r\n\r\nend.
 """
 
 
+# Maths as models write it: inline, prices, displayed on lines of their own (one of them with
+# lines that would start a list or a heading were the formula not open), in a list, a bad
+# formula, code that keeps its dollars, and "$$" that never closes.
+MATHS = r"""Euler: $e^{i\pi} + 1 = 0$, while $5 and $10 are prices; \(x_1\) is maths too.
+
+$$
+\begin{aligned}
+a &= b + c \\
+- d &= e
+\end{aligned}
+$$
+
+- a list with $\sqrt{2}$
+- and \[ \frac{a}{b} \]
+
+\[
+\sum_{k=1}^{n} k = \frac{n(n+1)}{2}
+\]
+
+$$x^2
++ y^2
+= 1$$
+
+A bad one $\frac{1}{$ and `$code$` and
+
+```sh
+echo "$HOME costs $5"
+```
+
+$$ never closed, so text
+"""
+
+
 def pieces(text: str) -> list[str]:
     """Uneven pieces, 1 to 9 characters, as a model's tokens fall (a "\\r\\n" is split too)."""
     out, i, n = [], 0, 0
@@ -164,4 +197,45 @@ def test_a_reply_streamed_through_the_app_ends_as_its_whole_render(browser, runt
     expect(body.locator("code.language-python.hljs")).to_have_count(1)
     body.locator("table").scroll_into_view_if_needed()
     screenshot(page, "stream-render-tricky.png")
+    page.context.close()
+
+
+# While streaming, a formula is typeset only once whole: every formula shown after every
+# piece is one of the final render's (a half-typed one would differ).
+NO_HALF_FORMULAS = """async ([pieces, text]) => {
+  const { MarkdownStream } = await import("/js/mdstream.js");
+  const { renderMarkdown } = await import("/js/render.js");
+  const whole = document.createElement("div");
+  renderMarkdown(whole, text);
+  const final = new Set([...whole.querySelectorAll(".math-tex")].map((n) => n.innerHTML));
+  const box = document.createElement("div");
+  document.body.append(box);
+  const stream = new MarkdownStream(box);
+  const half = [];
+  pieces.forEach((piece, i) => {
+    stream.append(piece);
+    for (const n of box.querySelectorAll(".math-tex")) {
+      if (!final.has(n.innerHTML)) half.push([i, n.textContent]);
+    }
+  });
+  return { half: half.slice(0, 3), formulas: final.size };
+}"""
+
+
+def test_streamed_maths_is_the_whole_render_at_every_piece_and_never_half_typeset(browser, runtime):
+    page = open_app(browser, runtime, color_scheme="dark")
+    chunks = pieces(MATHS)
+    result = page.evaluate(STREAM_AND_COMPARE, chunks)
+    assert result["checked"] == len(chunks)
+    assert result["mismatches"] == []
+    assert result["finalSame"]
+    assert result["firstBlockKept"]
+    html = result["finalHtml"]
+    assert html.count('class="katex-display"') == 4 and html.count('class="katex"') == 7
+    assert html.count('class="math-error"') == 1
+    assert "<p>$$ never closed, so text</p>" in html
+    code = html.split("<pre")[1].split("</pre>")[0]
+    assert "$HOME" in code and "katex" not in code
+    halves = page.evaluate(NO_HALF_FORMULAS, [chunks, MATHS])
+    assert halves == {"half": [], "formulas": 8}
     page.context.close()

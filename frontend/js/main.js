@@ -17,7 +17,7 @@ import { Sidebar } from "./sidebar.js";
 import { StatusPill } from "./status.js";
 import { draftKey, load, save } from "./localstore.js";
 import { toast, toastError } from "./toast.js";
-import { exportConversation } from "./transfer.js";
+import { exportConversation, saveBlob } from "./transfer.js";
 import { parseRoute, showRoute, watchRoute } from "./route.js";
 import { pickTransport } from "./transport/pick.js";
 import { copyText, debounce, flashCopied } from "./util.js";
@@ -319,12 +319,19 @@ async function useAddedServer(endpoint) {
   await openConversation(null);
 }
 
-/** Clicks in the message list the chat does not take: code Copy and Wrap, message Copy. */
+/** Clicks in the message list the chat does not take: code tools, message Copy. */
 async function onListClick(event) {
-  const wrap = event.target.closest("button.code-wrap");
-  if (wrap) {
-    const wrapped = wrap.closest(".code-block").classList.toggle("wrapped");
-    wrap.setAttribute("aria-pressed", String(wrapped));
+  const toggle = event.target.closest("button.code-wrap, button.code-lines");
+  if (toggle) {
+    const name = toggle.classList.contains("code-wrap") ? "wrapped" : "numbered";
+    const on = toggle.closest(".code-block").classList.toggle(name);
+    toggle.setAttribute("aria-pressed", String(on));
+    return;
+  }
+  const download = event.target.closest("button.code-download");
+  if (download) {
+    const text = download.closest(".code-block").querySelector("pre code").textContent;
+    saveBlob(new Blob([text], { type: "text/plain" }), download.dataset.filename);
     return;
   }
   const button = event.target.closest("button.code-copy, button.msg-action");

@@ -5,6 +5,7 @@
 // the browser restyles and lays out what changed, not a freshly built block every frame.
 import { Lexer, marked } from "../vendor/marked/marked.esm.js";
 import { blocksHtml, highlightWhenIdle, renderMarkdown, toNodes, toSafeHtml } from "./render.js";
+import { pendingMathStart } from "./math.js";
 import { morphChildren } from "./morph.js";
 
 export class MarkdownStream {
@@ -39,10 +40,15 @@ export class MarkdownStream {
     const tokens = lexer.lex(this.open);
     let last = tokens.length - 1;
     while (last >= 0 && tokens[last].type === "space") last -= 1;
+    // A displayed formula still open ("$$" with no end yet) may yet join the blocks after
+    // its first line into one: they stay open with the last one until it closes.
+    const held = pendingMathStart(this.open);
     let used = 0;
+    let first = 0;
     const final = [];
-    for (let i = 0; i < last; i += 1) {
-      const token = tokens[i];
+    for (; first < last; first += 1) {
+      const token = tokens[first];
+      if (held >= 0 && used + token.raw.length > held) break;
       used += token.raw.length;
       if (token.type === "def") this.links[token.tag] ??= { href: token.href, title: token.title };
       else if (token.type !== "space") final.push(token);
@@ -50,7 +56,7 @@ export class MarkdownStream {
     this.final += this.open.slice(0, used);
     this.open = this.open.slice(used);
     if (final.length) this.appendFinal(final);
-    this.renderOpen(last >= 0 ? tokens[last] : null);
+    this.renderOpen(tokens.slice(first, last + 1));
     const references = JSON.stringify(tokens.links);
     if (references === this.references) return;
     this.references = references;
@@ -88,9 +94,9 @@ export class MarkdownStream {
     highlightWhenIdle([...reused, ...added]); // auto-detection in a task of its own
   }
 
-  renderOpen(token) {
-    let html = "";
-    if (token && token.type !== "def") html = blocksHtml([token]);
+  renderOpen(tokens) {
+    const shown = tokens.filter((t) => t.type !== "def" && t.type !== "space");
+    const html = shown.length ? blocksHtml(shown) : "";
     if (html === this.tailHtml) return;
     this.tailHtml = html;
     const nodes = toNodes(html, { live: true });

@@ -1,24 +1,15 @@
-// Markdown for untrusted model output: marked -> DOMPurify -> highlight.js, plus copy buttons.
+// Markdown for untrusted model output: marked -> DOMPurify -> KaTeX and highlight.js, and the
+// code blocks' tools (codeblock.js).
 import { marked } from "../vendor/marked/marked.esm.js";
 import DOMPurify from "../vendor/dompurify/purify.es.mjs";
-import hljs from "../vendor/highlight/highlight.min.js";
-import { icon } from "./icons.js";
+import { decorateCodeBlocks, highlightWhenIdle } from "./codeblock.js";
+import { mathExtensions, typesetMaths } from "./math.js";
 import { el } from "./util.js";
 
 marked.setOptions({ gfm: true, breaks: false });
-hljs.configure({ ignoreUnescapedHTML: true });
+marked.use({ extensions: mathExtensions });
 
-// highlight.js compiles a grammar on its first use: the first block without a language
-// compiles all of them (~170 ms), one long task in the middle of a streaming reply. Compile
-// them beforehand while the page is idle, one a slot (the largest takes ~40 ms).
-function compileGrammars(languages) {
-  if (!languages.length) return;
-  requestIdleCallback(() => {
-    hljs.highlight("", { language: languages.shift(), ignoreIllegals: true });
-    compileGrammars(languages);
-  });
-}
-compileGrammars(hljs.listLanguages());
+export { highlightWhenIdle };
 
 const PURIFY_CONFIG = {
   // Model HTML must not restyle or take over the app, nor pretend to be a form.
@@ -47,7 +38,7 @@ export function blocksHtml(tokens) {
 const templ = document.createElement("template");
 
 /**
- * Sanitised HTML to DOM nodes, with code blocks highlighted and given a Copy button.
+ * Sanitised HTML to DOM nodes, maths typeset, code blocks highlighted and given their tools.
  * `live`: still growing, no language auto-detection; `idle`: auto-detection in idle time.
  */
 export function toNodes(safeHtml, { live = false, idle = false } = {}) {
@@ -58,21 +49,11 @@ export function toNodes(safeHtml, { live = false, idle = false } = {}) {
   for (const input of fragment.querySelectorAll("input:not([type=checkbox])")) input.remove();
   for (const box of fragment.querySelectorAll("input[type=checkbox]")) labelTask(box);
   for (const table of fragment.querySelectorAll("table")) wrapTable(table);
-  for (const code of fragment.querySelectorAll("pre > code")) decorateCode(code, live || idle);
+  typesetMaths(fragment);
+  decorateCodeBlocks(fragment, { live: live || idle });
   const nodes = [...document.importNode(fragment, true).childNodes];
   if (idle) highlightWhenIdle(nodes);
   return nodes;
-}
-
-// Auto-detection takes 10-40 ms a block: in a streaming reply it gets a task of its own
-// rather than lengthening the frame that shows the block.
-export function highlightWhenIdle(nodes) {
-  for (const node of nodes) {
-    if (node.nodeType !== Node.ELEMENT_NODE) continue;
-    for (const code of node.querySelectorAll("pre > code")) {
-      if (!codeLanguage(code)) requestIdleCallback(() => autoHighlight(code), { timeout: 1000 });
-    }
-  }
 }
 
 // A model-written image would be fetched from wherever it points: a remote one leaks that the
@@ -110,62 +91,6 @@ function wrapTable(table) {
   });
   table.replaceWith(wrap);
   wrap.append(table);
-}
-
-function codeLanguage(code) {
-  const match = /(?:^|\s)language-([\w+#.-]+)/.exec(code.className);
-  return match ? match[1].toLowerCase() : "";
-}
-
-function decorateCode(code, live) {
-  const lang = codeLanguage(code);
-  const text = code.textContent;
-  if (lang && hljs.getLanguage(lang)) {
-    code.innerHTML = hljs.highlight(text, { language: lang, ignoreIllegals: true }).value;
-    code.classList.add("hljs");
-  } else if (!lang && !live) autoHighlight(code);
-  const pre = code.parentElement;
-  const copy = el(
-    "button",
-    { type: "button", class: "code-copy", "data-testid": "code-copy", "aria-label": "Copy code" },
-    icon("copy"),
-    el("span", { class: "label", text: "Copy" }),
-  );
-  const wrap = el(
-    "button",
-    {
-      type: "button",
-      class: "code-wrap",
-      "data-testid": "code-wrap",
-      "aria-pressed": "false",
-      title: "Wrap long lines",
-    },
-    "Wrap",
-  );
-  const head = el(
-    "div",
-    { class: "code-head" },
-    el("span", { class: "code-lang", text: lang }),
-    el("span", { class: "code-tools" }, wrap, copy),
-  );
-  // Scrollable sideways: a tab stop, so the keyboard can scroll it too.
-  pre.setAttribute("tabindex", "0");
-  pre.setAttribute("role", "region");
-  pre.setAttribute("aria-label", lang ? `Code (${lang})` : "Code");
-  const block = el("div", { class: "code-block" }, head);
-  pre.replaceWith(block);
-  block.append(pre);
-}
-
-// Auto-detection tries every language: only once the block is final, and not on huge ones.
-function autoHighlight(code) {
-  const text = code.textContent;
-  if (text.length >= 20000) return;
-  const result = hljs.highlightAuto(text);
-  if (result.relevance > 5) {
-    code.innerHTML = result.value;
-    code.classList.add("hljs");
-  }
 }
 
 /** Render a whole (final) Markdown text into a container. */
