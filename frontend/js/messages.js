@@ -4,6 +4,7 @@ import { icon } from "./icons.js";
 import { MarkdownStream } from "./mdstream.js";
 import { renderMarkdown } from "./render.js";
 import { ThinkingBlock } from "./thinking.js";
+import { userTextNodes } from "./usertext.js";
 import { el, fullTime } from "./util.js";
 
 const NOTES = {
@@ -23,7 +24,10 @@ function toolbar() {
 
 export function userMessage(message) {
   const body = el("div", { class: "bubble user-text", "data-testid": "message-content" });
-  body.textContent = message.content; // plain text: CSS keeps the newlines (pre-wrap)
+  // Plain text (CSS keeps the newlines: pre-wrap), its code shown as code.
+  const { nodes, hasCode } = userTextNodes(message.content || "");
+  body.append(...nodes);
+  body.classList.toggle("markdown", hasCode);
   const article = el(
     "article",
     {
