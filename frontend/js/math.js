@@ -14,8 +14,22 @@ const INLINE_START = /\$|\\[([]/;
 // A displayed formula alone on its lines (no blank line inside): a block of its own.
 const BLOCK =
   /^ {0,3}(?:\$\$((?:\\[\s\S]|[^\\$])+?)\$\$|\\\[((?:\\(?!\])[\s\S]|[^\\])+?)\\\])[ \t]*(?:\n|$)/;
-const BLOCK_START = /(^|\n) {0,3}(?:\$\$|\\\[)/;
 const BLANK_LINE = /\n[ \t]*\n/;
+
+// Where the first line that opens a displayed formula starts. marked asks this of the rest of
+// the text at every paragraph: indexOf, not a regular expression, keeps that cheap.
+function blockStart(src) {
+  let first;
+  for (const opener of ["$$", "\\["]) {
+    for (let at = src.indexOf(opener); at >= 0; at = src.indexOf(opener, at + 2)) {
+      const line = src.lastIndexOf("\n", at - 1) + 1;
+      if (at - line > 3 || src.slice(line, at).trim()) continue;
+      if (first === undefined || line < first) first = line;
+      break;
+    }
+  }
+  return first;
+}
 
 const escapeHtml = (text) =>
   text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
@@ -30,10 +44,7 @@ export const mathExtensions = [
   {
     name: "mathBlock",
     level: "block",
-    start(src) {
-      const match = BLOCK_START.exec(src);
-      return match ? match.index + match[1].length : undefined;
-    },
+    start: blockStart,
     tokenizer(src) {
       const match = BLOCK.exec(src);
       const tex = match && (match[1] ?? match[2]);
