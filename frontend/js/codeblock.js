@@ -106,55 +106,65 @@ function decorateCode(code, live) {
   if (lang && hljs.getLanguage(lang)) {
     setHighlighted(code, hljs.highlight(text, { language: lang, ignoreIllegals: true }).value);
   } else if (!lang && !live) autoHighlight(code);
-  if (!code.classList.contains("hljs")) splitLines(code);
+  if (!code.classList.contains("hljs")) code.innerHTML = linesHtml(escapeHtml(text));
   const lineCount = code.childElementCount;
+  const numbered = lineCount >= NUMBERED_FROM;
   const pre = code.parentElement;
-  const head = el(
-    "div",
-    { class: "code-head" },
-    el("span", { class: "code-lang", text: lang }),
-    el("span", { class: "code-tools" }, ...tools(lang, lineCount >= NUMBERED_FROM)),
-  );
   // Scrollable sideways: a tab stop, so the keyboard can scroll it too.
   pre.setAttribute("tabindex", "0");
   pre.setAttribute("role", "region");
   pre.setAttribute("aria-label", lang ? `Code (${lang})` : "Code");
-  const numbered = lineCount >= NUMBERED_FROM ? " numbered" : "";
   const digits = Math.max(2, String(lineCount).length); // the line numbers' gutter, in ch
-  const block = el("div", { class: `code-block${numbered}`, "data-digits": digits }, head);
+  const block = el(
+    "div",
+    { class: numbered ? "code-block numbered" : "code-block", "data-digits": digits },
+    codeHead(lang, numbered),
+  );
   pre.replaceWith(block);
   block.append(pre);
 }
 
-function tools(lang, numbered) {
-  const toggle = (kind, label, title, pressed) =>
+// The head above every code block is the same but for its language: built once, then cloned
+// (a reply opened with dozens of blocks builds no buttons).
+let headPrototype = null;
+
+function codeHead(lang, numbered) {
+  headPrototype ??= el(
+    "div",
+    { class: "code-head" },
+    el("span", { class: "code-lang" }),
+    el("span", { class: "code-tools" }, ...tools()),
+  );
+  const head = headPrototype.cloneNode(true);
+  head.firstChild.textContent = lang;
+  head.querySelector(".code-lines").setAttribute("aria-pressed", String(numbered));
+  const download = head.querySelector(".code-download");
+  const filename = snippetName(lang);
+  download.setAttribute("aria-label", `Download code as ${filename}`);
+  download.setAttribute("title", filename);
+  download.dataset.filename = filename;
+  return head;
+}
+
+function tools() {
+  const toggle = (kind, label, title) =>
     el(
       "button",
-      {
-        type: "button",
-        class: `code-${kind}`,
-        "data-testid": `code-${kind}`,
-        "aria-pressed": String(pressed),
-        title,
-      },
+      { type: "button", class: `code-${kind}`, "data-testid": `code-${kind}`, "aria-pressed": "false", title },
       label,
     );
-  const action = (kind, name, label, iconName, extra = {}) =>
+  const action = (kind, label, iconName, name) =>
     el(
       "button",
-      { type: "button", class: `code-${kind}`, "data-testid": `code-${kind}`, "aria-label": name, ...extra },
+      { type: "button", class: `code-${kind}`, "data-testid": `code-${kind}`, "aria-label": name },
       icon(iconName),
       el("span", { class: "label", text: label }),
     );
-  const filename = snippetName(lang);
   return [
-    toggle("wrap", "Wrap", "Wrap long lines", false),
-    toggle("lines", "Lines", "Show line numbers", numbered),
-    action("download", `Download code as ${filename}`, "Download", "download", {
-      "data-filename": filename,
-      title: filename,
-    }),
-    action("copy", "Copy code", "Copy", "copy"),
+    toggle("wrap", "Wrap", "Wrap long lines"),
+    toggle("lines", "Lines", "Show line numbers"),
+    action("download", "Download", "download", "Download code"),
+    action("copy", "Copy", "copy", "Copy code"),
   ];
 }
 
@@ -167,55 +177,45 @@ function autoHighlight(code) {
 }
 
 function setHighlighted(code, html) {
-  code.innerHTML = html;
+  code.innerHTML = linesHtml(html);
   code.classList.add("hljs");
-  splitLines(code);
 }
+
+const escapeHtml = (text) =>
+  text.replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+
+// highlight.js's HTML: its spans, their ends, and escaped text between them.
+const HIGHLIGHT_PIECES = /(<span[^>]*>)|(<\/span>)|([^<]+)/g;
 
 /**
- * Put each line of `code` in a `span.line` of its own, its line end included (the text, and
- * so Copy, stays the same). A highlighting span that crosses a line end is split in two.
+ * Code HTML (highlight.js's, or escaped text) with each line in a `span.line` of its own, its
+ * line end included (the text, and so Copy, stays the same). A highlighting span that crosses
+ * a line end is closed at it and opened again on the next line. Done on the string: one
+ * innerHTML, not a node at a time.
  */
-function splitLines(code) {
+function linesHtml(html) {
   const lines = [];
-  let line = newLine();
-  let open = []; // [highlighting element, its copy in this line], outermost first
-  const addText = (text, ancestors) => {
-    let same = 0;
-    while (same < open.length && same < ancestors.length && open[same][0] === ancestors[same]) {
-      same += 1;
-    }
-    open = open.slice(0, same);
-    for (const element of ancestors.slice(same)) {
-      const copy = element.cloneNode(false);
-      (open.length ? open[open.length - 1][1] : line).append(copy);
-      open.push([element, copy]);
-    }
-    (open.length ? open[open.length - 1][1] : line).append(text);
-  };
-  const walk = (node, ancestors) => {
-    for (const child of node.childNodes) {
-      if (child.nodeType === Node.ELEMENT_NODE) walk(child, [...ancestors, child]);
-      else if (child.nodeType === Node.TEXT_NODE) {
-        child.nodeValue.split("\n").forEach((part, i) => {
-          if (i > 0) {
-            line.append("\n");
-            lines.push(line);
-            line = newLine();
-            open = [];
-          }
-          if (part) addText(part, ancestors);
-        });
+  const open = [];
+  let line = "";
+  let hasText = false;
+  for (const [, start, end, text] of html.matchAll(HIGHLIGHT_PIECES)) {
+    if (start) {
+      open.push(start);
+      line += start;
+    } else if (end) {
+      open.pop();
+      line += end;
+    } else {
+      const parts = text.split("\n");
+      line += parts[0];
+      hasText ||= parts[0] !== "";
+      for (const part of parts.slice(1)) {
+        lines.push(`${line}${"</span>".repeat(open.length)}\n`);
+        line = open.join("") + part;
+        hasText = part !== "";
       }
     }
-  };
-  walk(code, []);
-  if (line.childNodes.length) lines.push(line);
-  code.replaceChildren(...lines);
-}
-
-function newLine() {
-  const line = document.createElement("span");
-  line.className = "line";
-  return line;
+  }
+  if (hasText) lines.push(line + "</span>".repeat(open.length));
+  return lines.map((content) => `<span class="line">${content}</span>`).join("");
 }
