@@ -12,7 +12,13 @@ from tests.test_ui_layout import AXE_RUN, SCREENS, export, open_page, seed, shot
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
-CODE_LINES = ["import math", "", "def area(r):", "    return math.pi * r ** 2", "print(area(2))"]
+CODE_LINES = [
+    "import math",
+    "",
+    "def area(r):",
+    "    return math.pi * r ** 2  # the area of a circle of radius r, in the units of r squared",
+    "print(area(2))",
+]
 REPLY = (
     "Inline $E = mc^2$ and \\(a^2 + b^2 = c^2\\), while $5 and $10 stay prices.\n\n"
     "$$\n\\int_0^1 x^2 \\, dx = \\frac{1}{3}\n$$\n\n"
@@ -82,6 +88,19 @@ SELECTED_TEXT = """(pre) => {
 }"""
 
 
+# A code line's rows of text, and whether all of them start right of the line-number gutter.
+ROWS = """(line) => {
+  const range = document.createRange();
+  range.selectNodeContents(line);
+  const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+  const gutter = line.getBoundingClientRect().left + parseFloat(getComputedStyle(line).paddingLeft);
+  return {
+    rows: new Set(rects.map((r) => Math.round(r.top))).size,
+    inside: rects.every((r) => r.left >= gutter - 0.5),
+  };
+}"""
+
+
 @pytest.mark.parametrize(("screen", "scheme"), SCREENS)
 def test_code_blocks_number_their_lines_and_download_as_a_file(browser, runtime, screen, scheme):
     page = open_page(browser, runtime, screen, scheme, conversation(runtime))
@@ -124,6 +143,10 @@ def test_code_blocks_number_their_lines_and_download_as_a_file(browser, runtime,
     expect(wrap).to_have_attribute("aria-pressed", "true")
     assert pre.evaluate("p => p.scrollWidth <= p.clientWidth")  # wrapped, numbered still
     expect(block).to_have_class("code-block numbered wrapped")
+    # The long line wraps beside its number: every row of it starts right of the gutter.
+    wrapped = lines.nth(3).evaluate(ROWS)
+    assert wrapped["inside"] and (wrapped["rows"] > 1 or screen["width"] > 1000)
+    shot(page, f"code-wrapped-numbered-{screen['width']}-{scheme}")
     page.keyboard.press("Tab")
     toggle = block.get_by_test_id("code-lines")
     expect(toggle).to_be_focused()
