@@ -170,9 +170,21 @@ def test_a_streamed_reply_is_the_whole_render_at_every_piece_and_at_the_end(brow
     page.context.close()
 
 
-def test_a_reply_streamed_through_the_app_ends_as_its_whole_render(browser, runtime, fake_ollama):
-    fake_ollama.tokens = pieces(TRICKY)
-    page = open_app(browser, runtime)
+# The reply as the page shows it, rendered whole once it has been idle (the final check).
+SAME_AS_WHOLE = """async (body, text) => {
+  const { renderMarkdown } = await import("/js/render.js");
+  const whole = document.createElement("div");
+  renderMarkdown(whole, text);
+  await new Promise((r) => setTimeout(() => requestIdleCallback(r), 700));
+  return body.innerHTML === whole.innerHTML;
+}"""
+
+
+def stream_through_app(page, fake_ollama, text: str, ready: str, count: int):
+    """Send a message, the fake model answering `text` in pieces; the reply's body once
+    complete with `count` of `ready` in it, and after its idle work (highlighting, the
+    final check)."""
+    fake_ollama.tokens = pieces(text)
     page.get_by_test_id("model-select").select_option("llama3.2:latest")
     box = page.get_by_test_id("composer-input")
     box.fill("Show me everything at once")
@@ -180,19 +192,15 @@ def test_a_reply_streamed_through_the_app_ends_as_its_whole_render(browser, runt
     reply = page.locator(REPLY).last
     expect(reply).to_have_attribute("data-status", "complete", timeout=15_000)
     body = reply.get_by_test_id("message-content")
-    expect(body.locator("table tbody tr")).to_have_count(3)
-    page.wait_for_timeout(1500)  # the idle work after a reply: highlighting, the final check
-    same = body.evaluate(
-        """async (body, text) => {
-          const { renderMarkdown } = await import("/js/render.js");
-          const whole = document.createElement("div");
-          renderMarkdown(whole, text);
-          await new Promise((r) => setTimeout(() => requestIdleCallback(r), 700));
-          return body.innerHTML === whole.innerHTML;
-        }""",
-        TRICKY,
-    )
-    assert same
+    expect(body.locator(ready)).to_have_count(count)
+    page.wait_for_timeout(1500)
+    return body
+
+
+def test_a_reply_streamed_through_the_app_ends_as_its_whole_render(browser, runtime, fake_ollama):
+    page = open_app(browser, runtime)
+    body = stream_through_app(page, fake_ollama, TRICKY, "table tbody tr", 3)
+    assert body.evaluate(SAME_AS_WHOLE, TRICKY)
     expect(body.locator("script, iframe, [onerror], [onclick]")).to_have_count(0)
     expect(body.locator("code.language-python.hljs")).to_have_count(1)
     body.locator("table").scroll_into_view_if_needed()
@@ -238,4 +246,13 @@ def test_streamed_maths_is_the_whole_render_at_every_piece_and_never_half_typese
     assert "$HOME" in code and "katex" not in code
     halves = page.evaluate(NO_HALF_FORMULAS, [chunks, MATHS])
     assert halves == {"half": [], "formulas": 8}
+    page.context.close()
+
+
+def test_maths_streamed_through_the_app_ends_as_its_whole_render(browser, runtime, fake_ollama):
+    page = open_app(browser, runtime, color_scheme="dark")
+    body = stream_through_app(page, fake_ollama, MATHS, ".katex-display", 4)
+    assert body.evaluate(SAME_AS_WHOLE, MATHS)
+    body.locator(".katex-display").first.scroll_into_view_if_needed()
+    screenshot(page, "stream-render-maths.png")
     page.context.close()
