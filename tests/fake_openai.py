@@ -17,6 +17,7 @@ clears the records.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -72,6 +73,7 @@ class FakeOpenAI(LoopbackFake):
         self.raw_stream: bytes | None = None  # sent as the whole stream body instead
         self.prefill = "always"  # one of PREFILL_STYLES: when a final assistant turn goes on
         self.strict_fields = False  # unknown request fields (vLLM's) refused with a 400
+        self.vision = True  # False: a request with image parts is refused as llama.cpp does
         super().reset()
 
     @property
@@ -210,7 +212,7 @@ def _refusal(fake: FakeOpenAI, body: Any) -> tuple[int, dict] | None:
         # vLLM's own check: a new turn's prompt and a carried-on one exclude each other.
         message = "Cannot set both `continue_final_message` and `add_generation_prompt` to True."
         return 400, _error(message, None)
-    return None
+    return _content_refusal(fake, body.get("messages"))
 
 
 def _carries_on(style: str, body: dict) -> bool:
@@ -218,6 +220,45 @@ def _carries_on(style: str, body: dict) -> bool:
     if style == "vllm":
         return body.get("continue_final_message") is True
     return style == "always"
+
+
+def _content_refusal(fake: FakeOpenAI, messages: Any) -> tuple[int, dict] | None:
+    """Content is a string or a list of parts: `text`, or `image_url` with a base64 data URL."""
+    images = 0
+    for message in messages if isinstance(messages, list) else []:
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, str):
+            continue
+        for part in content if isinstance(content, list) else [None]:
+            if _text_part(part):
+                continue
+            if not _image_part(part):
+                return 400, _error(f"Invalid content part: {str(part)[:80]}", None)
+            images += 1
+    if images and not fake.vision:
+        message = "image input is not supported - hint: you may need to provide the mmproj"
+        return 500, _error(message, None)
+    return None
+
+
+def _text_part(part: Any) -> bool:
+    return (
+        isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
+    )
+
+
+def _image_part(part: Any) -> bool:
+    if not isinstance(part, dict) or part.get("type") != "image_url":
+        return False
+    url = (part.get("image_url") or {}).get("url")
+    head, _, data = url.partition(",") if isinstance(url, str) else ("", "", "")
+    if not (head.startswith("data:image/") and head.endswith(";base64")):
+        return False
+    try:
+        base64.b64decode(data, validate=True)
+    except ValueError:
+        return False
+    return True
 
 
 def _error(message: str, code: str | None) -> dict:

@@ -29,6 +29,21 @@ def conversation_markdown(conversation: dict[str, Any]) -> str:
         if note:
             heading += f" — {note}"
         lines += [f"## {heading}", "", message["content"] or "_(no text)_", ""]
+        if message.get("images"):
+            lines += [_images_note(message["images"]), ""]
         if message.get("error"):
             lines += [f"> Error: {message['error']}", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _images_note(images: list[dict[str, Any]]) -> str:
+    """Images are not embedded in Markdown: they are named (the JSON export keeps them)."""
+    each = ", ".join(
+        f"{i['mime'].removeprefix('image/').upper()}, {_size(i['size'])}" for i in images
+    )
+    count = f"{len(images)} image" + ("s" if len(images) > 1 else "")
+    return f"_[{count} attached: {each}; kept in the JSON export]_"
+
+
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{max(1, round(size / 1024))} KB"

@@ -15,6 +15,7 @@ from backend.web.api import api
 from backend.web.api_app import app_api
 from backend.web.api_data import data_api
 from backend.web.api_endpoints import endpoints_api
+from backend.web.api_images import images_api
 from backend.web.api_messages import messages_api
 from backend.web.api_models import models_api
 from backend.web.api_remote import remote_api
@@ -31,7 +32,7 @@ from backend.web.ws import MAX_FRAME_BYTES, ClientSocket, SocketRegistry
 # from anywhere but the app itself runs, and nothing is fetched from the network.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings, services: Services, *, token: str | None = No
     app.register_blueprint(app_api)
     app.register_blueprint(data_api)
     app.register_blueprint(endpoints_api)
+    app.register_blueprint(images_api)
     app.register_blueprint(messages_api)
     app.register_blueprint(models_api)
     app.register_blueprint(settings_api)

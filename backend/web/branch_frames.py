@@ -33,7 +33,11 @@ def chat_regenerate(socket: FrameSocket, frame: dict[str, Any]) -> None:
 
 def chat_edit(socket: FrameSocket, frame: dict[str, Any]) -> None:
     reply = socket.services.chat.edit(
-        field(frame, "message_id", str), field(frame, "content", str), **_reply_settings(frame)
+        field(frame, "message_id", str),
+        field(frame, "content", str),
+        # Absent: the edited copy keeps the original's images; a list replaces them.
+        images=field(frame, "images", list, optional=True),
+        **_reply_settings(frame),
     )
     socket.follow(reply)
 

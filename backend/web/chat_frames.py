@@ -36,6 +36,7 @@ def chat_send(socket: FrameSocket, frame: dict[str, Any]) -> None:
         think=field(frame, "think", bool, optional=True),
         auto_title=bool(field(frame, "auto_title", bool, optional=True)),
         endpoint_id=field(frame, "endpoint_id", str, optional=True),
+        images=field(frame, "images", list, optional=True),
     )
     socket.follow(reply)
 

@@ -25,6 +25,9 @@ OLLAMA_DEFAULT_NUM_CTX = 4096
 SHOW_TIMEOUT_S = 5.0
 # Messages carry template tokens (role markers, separators) beyond their text.
 TOKENS_PER_MESSAGE = 4
+# An image costs a vision model hundreds of tokens whatever its size (its encoder sees a
+# fixed grid of patches: e.g. 256 for Gemma 3, 576 for LLaVA 1.5); counted at the high end.
+TOKENS_PER_IMAGE = 768
 
 
 def estimate_tokens(text: str) -> int:
@@ -39,7 +42,9 @@ def estimate_tokens(text: str) -> int:
 
 
 def message_tokens(message: dict[str, Any]) -> int:
-    return TOKENS_PER_MESSAGE + estimate_tokens(str(message.get("content", "")))
+    images = len(message.get("images") or ())
+    text = estimate_tokens(str(message.get("content", "")))
+    return TOKENS_PER_MESSAGE + text + images * TOKENS_PER_IMAGE
 
 
 def reply_room(num_ctx: int, options: dict[str, Any] | None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -25,15 +26,24 @@ def title_from(content: str) -> str:
     return cut.rstrip(" ,.;:") + "…"
 
 
-def build_messages(system_prompt: str | None, earlier: list[dict[str, Any]]) -> list[dict]:
-    """Ollama's `messages`: the system prompt, then the conversation's usable turns."""
+def build_messages(
+    system_prompt: str | None,
+    earlier: list[dict[str, Any]],
+    images: dict[str, list[tuple[str, bytes]]] | None = None,
+) -> list[dict]:
+    """Ollama's `messages`: the system prompt, then the conversation's usable turns; a user
+    message with images (`images`: message id to (mime, bytes)) carries them in base64."""
     messages: list[dict] = []
     if system_prompt and system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
     for message in earlier:
         role = message["role"]
         if role == "user":
-            messages.append({"role": "user", "content": message["content"]})
+            sent: dict[str, Any] = {"role": "user", "content": message["content"]}
+            attached = (images or {}).get(message["id"])
+            if attached:
+                sent["images"] = [base64.b64encode(data).decode("ascii") for _, data in attached]
+            messages.append(sent)
         elif role == "assistant":
             if message["status"] in _ASSISTANT_STATUSES_IN_CONTEXT and message["content"]:
                 messages.append({"role": "assistant", "content": message["content"]})

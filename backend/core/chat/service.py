@@ -23,11 +23,13 @@ from backend.core.chat.models import ModelCatalog
 from backend.core.chat.reply import CHUNK_INTERVAL_S, Reply
 from backend.core.chat.runner import ReplyPlan, ReplyRunner, error_frame
 from backend.core.chat.titles import TitleWriter
+from backend.core.chat.vision import VisionCheck
 from backend.core.errors import BadRequest, NotFound
 from backend.core.json_text import utf8_size
 from backend.core.providers.base import Provider
 from backend.core.providers.registry import Endpoints
 from backend.core.settings import MAX_CONTENT_BYTES
+from backend.core.store.images import checked_ids
 from backend.core.store.store import Store
 from backend.core.store.validation import check_options
 from backend.core.topics import CONVERSATION_CREATED, CONVERSATION_UPDATED, REPLY_STARTED
@@ -85,6 +87,7 @@ class ChatService:
         # Titles written by the model after the first exchange (off: keep the first message's).
         self.titles = TitleWriter(store, self.endpoints, self._publish) if auto_title else None
         self._in_flight = InFlight(clock)
+        self.vision = VisionCheck()
 
     # -- public API -----------------------------------------------------------------
 
@@ -99,6 +102,7 @@ class ChatService:
         think: bool | None = None,
         auto_title: bool = False,
         endpoint_id: str | None = None,
+        images: list[str] | None = None,
     ) -> Reply:
         """Store the user's message at the end of the active path and start the reply.
 
@@ -108,6 +112,7 @@ class ChatService:
         """
         content = self._checked_content(content)
         options, think = check_options(options), _checked_think(think)
+        images = checked_ids(images) if images is not None else []
         conversation = (
             self.store.get_conversation(conversation_id, with_messages=False)
             if conversation_id is not None
@@ -120,8 +125,9 @@ class ChatService:
             chosen = self.models.resolve(
                 model or self._remembered_model(conversation, endpoint), endpoint
             )
+            self._check_sees(endpoint, chosen, images, conversation and conversation["id"])
             conversation = self._conversation_for(conversation, content, chosen, reserved, endpoint)
-            user = self.store.add_message(conversation["id"], "user", content)
+            user = self.store.add_message(conversation["id"], "user", content, images=images)
             return self._start(
                 conversation, user, chosen, options, think, request_id, auto_title=auto_title
             )
@@ -133,9 +139,18 @@ class ChatService:
         """A new reply to the same message, beside `message_id` (which stays as an alternative)."""
         return self._beside(message_id, "assistant", None, **settings)
 
-    def edit(self, message_id: str, content: str, **settings: Unpack[ReplySettings]) -> Reply:
-        """A changed copy of the user's message `message_id`, beside it, and a reply to it."""
-        return self._beside(message_id, "user", self._checked_content(content), **settings)
+    def edit(
+        self,
+        message_id: str,
+        content: str,
+        images: list[str] | None = None,
+        **settings: Unpack[ReplySettings],
+    ) -> Reply:
+        """A changed copy of the user's message `message_id`, beside it, and a reply to it;
+        with the original's images unless `images` (ids) says otherwise."""
+        content = self._checked_content(content)
+        kept = self.store.image_ids(message_id) if images is None else checked_ids(images)
+        return self._beside(message_id, "user", content, images=kept, **settings)
 
     def continue_reply(
         self,
@@ -256,9 +271,10 @@ class ChatService:
         request_id: str | None = None,
         auto_title: bool = False,
         endpoint_id: str | None = None,
+        images: list[str] | None = None,
     ) -> Reply:
         """Start a reply on a new branch beside `message_id`: a regenerated reply (content
-        None) or an edited user message (`content`) with its reply."""
+        None) or an edited user message (`content`, `images`) with its reply."""
         options, think = check_options(options), _checked_think(think)
         target = self.store.get_message(message_id)
         if target["role"] != role:
@@ -274,11 +290,13 @@ class ChatService:
             if endpoint == conversation["endpoint_id"]:
                 remembered = conversation.get("model") or target["model"] or remembered
             chosen = self.models.resolve(model or remembered, endpoint)
+            self._check_sees(endpoint, chosen, images or [], cid)
             conversation = self._conversation_for(conversation, None, chosen, [cid], endpoint)
             if content is None:
                 user = self.store.get_message(target["parent_id"])
             else:
-                user = self.store.add_message(cid, "user", content, parent_id=target["parent_id"])
+                parent = target["parent_id"]
+                user = self.store.add_message(cid, "user", content, parent_id=parent, images=images)
             return self._start(
                 conversation,
                 user,
@@ -292,6 +310,14 @@ class ChatService:
         except BaseException:
             self._in_flight.release(cid)
             raise
+
+    def _check_sees(
+        self, endpoint: str, model: str, images: list[str], conversation_id: str | None
+    ) -> None:
+        """Refuse, before anything is stored, images (new, or earlier in the conversation)
+        for a model its server says cannot see."""
+        if images or (conversation_id and self.store.has_images(conversation_id)):
+            self.vision.refuse_if_blind(self.endpoints.get(endpoint), model)
 
     def _remembered_model(self, conversation: dict | None, endpoint: str) -> str | None:
         """The conversation's model if it is on `endpoint`, else the default model (which
@@ -345,10 +371,11 @@ class ChatService:
             endpoint_id=conversation["endpoint_id"],
         )
         earlier = self.store.history(cid, before_message_id=assistant["id"])
+        images = self.store.image_bytes([m["id"] for m in earlier if m.get("images")])
         plan = ReplyPlan(
             endpoint_id=conversation["endpoint_id"],
             model=model,
-            messages=build_messages(conversation.get("system_prompt"), earlier),
+            messages=build_messages(conversation.get("system_prompt"), earlier, images),
             options=_merged(conversation, options),
             think=think if think is not None else conversation.get("think"),
         )

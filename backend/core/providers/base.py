@@ -125,6 +125,11 @@ class Provider(Protocol):
         """The model's own context length in tokens, or None if the server can't say."""
         ...
 
+    def capabilities(self, model: str, timeout: float | None = None) -> list[str] | None:
+        """What the model can do as the server words it (Ollama: "completion", "vision",
+        "tools", …), or None if the server can't say."""
+        ...
+
     def chat(
         self,
         model: str,
@@ -143,7 +148,10 @@ class Provider(Protocol):
         options: dict | None = None,
         *,
         think: bool | None = None,
-    ) -> ReplyStream: ...
+    ) -> ReplyStream:
+        """`messages` as Ollama words them: a user message's images are its `images`, a
+        list of base64 strings; each provider puts them in its own form."""
+        ...
 
     def close(self) -> None: ...
 

@@ -219,6 +219,23 @@ def m_message_endpoint(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN endpoint_id VARCHAR(64)")
 
 
+def m_message_images(conn: sqlite3.Connection) -> None:
+    """Images attached to user messages. An upload waits with no message (NULL) until a
+    message takes it; deleting a message (or its conversation) deletes its images."""
+    conn.execute(
+        """CREATE TABLE images (
+            id VARCHAR(32) NOT NULL PRIMARY KEY,
+            message_id VARCHAR(32) REFERENCES messages (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            mime VARCHAR(32) NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            created_at DATETIME NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX ix_images_message ON images (message_id, position)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     m001_initial,
     m_full_text_search,
@@ -227,6 +244,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     m_conversation_endpoint,
     m_pinned_conversations,
     m_message_endpoint,
+    m_message_images,
 )
 LATEST_VERSION = len(MIGRATIONS)
 

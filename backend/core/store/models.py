@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     text,
@@ -107,6 +108,24 @@ class Message(Base):
     )
     # The endpoint `model` is on (a reply's writer); None for user messages and old replies.
     endpoint_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Image(Base):
+    """An image of a user's message (PNG, JPEG, WebP or GIF, checked by its bytes)."""
+
+    __tablename__ = "images"
+    __table_args__ = (Index("ix_images_message", "message_id", "position"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # None while uploaded and not yet sent with a message (removed at the next start).
+    message_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("messages.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
 
 
 def iso(moment: datetime | str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.errors import BadRequest, NotFound
+from backend.core.store import images as image_rows
 from backend.core.store.db import BEGIN_MODE, StoreError, database_error, make_engine, unusable
 from backend.core.store.migrations import MigrationResult, migrate
 from backend.core.store.models import (
@@ -26,6 +27,7 @@ from backend.core.store.models import (
     STATUSES,
     UNFINISHED_SQL,
     Conversation,
+    Image,
     Message,
     conversation_dict,
     message_dict,
@@ -67,6 +69,8 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
             self.recovered: int = self._recover_interrupted()
+            with self.session(write=True) as s:
+                image_rows.drop_unattached(s)
         except StoreError as exc:
             self.engine.dispose()
             raise StoreError(exc.message) from exc  # at start-up: "database_unusable"
@@ -148,7 +152,7 @@ class Store:
             if not with_messages:
                 return conversation_dict(conversation, _count_messages(s, conversation_id))
             tree = load_tree(s, conversation_id)
-        return _with_path(conversation, tree)
+            return _with_path(s, conversation, tree)
 
     def list_conversations(
         self, q: str | None = None, *, limit: int = 200, offset: int = 0
@@ -223,9 +227,11 @@ class Store:
         model: str | None = None,
         parent_id: str | None = AFTER_ACTIVE_LEAF,
         endpoint_id: str | None = None,
+        images: list[str] | None = None,
     ) -> dict[str, Any]:
         """Add a message below `parent_id` (None: a new first message; by default: at the end
-        of the active path); it becomes the active leaf. Bumps the conversation's `updated_at`."""
+        of the active path); it becomes the active leaf. Bumps the conversation's `updated_at`.
+        `images` are ids of uploaded images (see `add_image`) the message takes, in order."""
         check_choice("role", role, ROLES)
         check_choice("status", status, STATUSES)
         check_text("content", content)
@@ -257,13 +263,52 @@ class Store:
             s.add(message)
             conversation.active_leaf_id = message.id
             conversation.updated_at = now
-        return message_dict(message)
+            if images:
+                s.flush()  # the message row first: its images refer to it
+                image_rows.attach(s, message.id, image_rows.checked_ids(images), now)
+                shown = image_rows.images_of(s, [message.id])
+        added = message_dict(message)
+        if images:
+            added["images"] = shown[message.id]
+        return added
+
+    # Images
+
+    def add_image(self, data: bytes) -> dict[str, Any]:
+        """Store an upload (checked by its bytes) until a message takes it; its id, mime, size."""
+        image = image_rows.new_image(data, self._clock())
+        with self.session(write=True) as s:
+            s.add(image)
+        return image_rows.image_meta(image)
+
+    def get_image(self, image_id: str) -> tuple[str, bytes]:
+        """An image's MIME type and bytes."""
+        with self.session() as s:
+            image = _get(s, Image, image_id)
+            return image.mime, image.data
+
+    def image_bytes(self, message_ids: list[str]) -> dict[str, list[tuple[str, bytes]]]:
+        """Each of these messages' images as (mime, bytes), in order."""
+        if not message_ids:
+            return {}  # most replies: no session opened for nothing
+        with self.session() as s:
+            return image_rows.image_bytes(s, message_ids)
+
+    def image_ids(self, message_id: str) -> list[str]:
+        """The ids of a message's images, in order."""
+        with self.session() as s:
+            return [i["id"] for i in image_rows.images_of(s, [message_id]).get(message_id, [])]
+
+    def has_images(self, conversation_id: str) -> bool:
+        """Whether any message of the conversation (on any branch) has an image."""
+        with self.session() as s:
+            return image_rows.conversation_has_images(s, conversation_id)
 
     def activate_message(self, message_id: str) -> dict[str, Any]:
         """Show the path through `message_id` (down to its newest leaf); the conversation."""
         with self.session(write=True) as s:
             conversation, tree = activate(s, message_id)
-        return _with_path(conversation, tree)
+            return _with_path(s, conversation, tree)
 
     def resume_message(self, message_id: str) -> dict[str, Any]:
         """Mark a reply that stopped early `streaming` again, its text kept, as the active
@@ -282,7 +327,7 @@ class Store:
         """Delete a message with its replies and edits below it; the conversation after."""
         with self.session(write=True) as s:
             conversation, tree = delete_subtree(s, message_id, self._clock())
-        return _with_path(conversation, tree)
+            return _with_path(s, conversation, tree)
 
     def update_message(
         self,
@@ -325,11 +370,13 @@ class Store:
         with self.session() as s:
             conversation = _get(s, Conversation, conversation_id)
             tree = load_tree(s, conversation_id)
-        if before_message_id is None:
-            return [message_dict(m) for m in tree.path_to(tree.leaf(conversation.active_leaf_id))]
-        if before_message_id not in tree.by_id:
-            raise NotFound(f"no message {before_message_id!r} in {conversation_id!r}")
-        return [message_dict(m) for m in tree.path_to(before_message_id)[:-1]]
+            if before_message_id is None:
+                path = tree.path_to(tree.leaf(conversation.active_leaf_id))
+            elif before_message_id not in tree.by_id:
+                raise NotFound(f"no message {before_message_id!r} in {conversation_id!r}")
+            else:
+                path = tree.path_to(before_message_id)[:-1]
+            return _with_images(s, [message_dict(m) for m in path])
 
 
 def _get(session: Session, model: type[_Row], key: str) -> _Row:
@@ -347,10 +394,20 @@ def _active_leaf(session: Session, conversation: Conversation) -> str | None:
     return session.scalar(newest.order_by(Message.position.desc()).limit(1))
 
 
-def _with_path(conversation: Conversation, tree: Tree) -> dict[str, Any]:
+def _with_path(session: Session, conversation: Conversation, tree: Tree) -> dict[str, Any]:
     """The conversation with its active path as `messages`."""
-    messages = tree.path_dicts(tree.leaf(conversation.active_leaf_id))
+    messages = _with_images(session, tree.path_dicts(tree.leaf(conversation.active_leaf_id)))
     return {**conversation_dict(conversation, len(tree.rows)), "messages": messages}
+
+
+def _with_images(session: Session, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`images` (id, mime, size) on the user messages that have some."""
+    asked = [m["id"] for m in messages if m["role"] == "user"]
+    found = image_rows.images_of(session, asked) if asked else {}
+    for message in messages:
+        if message["id"] in found:
+            message["images"] = found[message["id"]]
+    return messages
 
 
 def _count_messages(session: Session, conversation_id: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 from uuid import uuid4
@@ -33,6 +33,7 @@ from backend.core.store.transfer_check import (
     message_references,
 )
 from backend.core.store.transfer_check import parse as parse_import
+from backend.core.store.transfer_images import exported_images, insert_images
 
 __all__ = [
     "EXPORT_FORMAT",
@@ -68,6 +69,10 @@ def _conversations(session: Session) -> Iterator[dict[str, Any]]:
             .order_by(Message.position)
         ).all()
         messages = [_row_dict(m, Message.__table__, message_dict(m)) for m in rows]
+        images = exported_images(session, [m.id for m in rows if m.role == "user"])
+        for message in messages:
+            if message["id"] in images:
+                message["images"] = images[message["id"]]
         shown = conversation_dict(conversation, len(messages))
         yield {**_row_dict(conversation, Conversation.__table__, shown), "messages": messages}
 
@@ -126,12 +131,20 @@ def import_document(store: Store, document: Any) -> dict[str, Any]:
         skipped = [c for c in everything if c.original_id in present]
         conversation_ids = _assign_ids(session, Conversation, [c.values["id"] for c in parsed])
         message_ids = _assign_ids(session, Message, [m["id"] for c in parsed for m in c.messages])
-        conversations, messages = _rows(parsed, conversation_ids, message_ids)
+        fresh = iter(message_ids)
+        renames = [{m["id"]: next(fresh) for m in c.messages} for c in parsed]
+        conversations, messages = _rows(parsed, conversation_ids, renames)
         if conversations:
             session.execute(insert(Conversation.__table__), conversations)
         # A batch of rows at a time: a copy of every message at once would double the peak.
         while batch := list(islice(messages, _ROW_CHUNK)):
             session.execute(insert(Message.__table__), batch)
+        images = {
+            renamed[old]: found
+            for c, renamed in zip(parsed, renames, strict=True)
+            for old, found in c.images.items()
+        }
+        insert_images(session, images, datetime.now(UTC))
     summaries = [
         {**_summary(c, new_id), "original_id": c.original_id}
         for c, new_id in zip(parsed, conversation_ids, strict=True)
@@ -170,12 +183,10 @@ def _assign_ids(session: Session, model: Any, wanted: list[str]) -> list[str]:
 
 
 def _rows(
-    parsed: list[ImportedConversation], conversation_ids: list[str], message_ids: list[str]
+    parsed: list[ImportedConversation], conversation_ids: list[str], renames: list[dict]
 ) -> tuple[list[dict[str, Any]], Iterator[dict[str, Any]]]:
     """Table rows with the final ids; references to a renamed message follow it. The
     message rows are made as they are taken."""
-    fresh = iter(message_ids)
-    renames = [{m["id"]: next(fresh) for m in c.messages} for c in parsed]
     conversations = [
         {**_follow(c.values, CONVERSATION_REFS, renamed), "id": conversation_id}
         for c, conversation_id, renamed in zip(parsed, conversation_ids, renames, strict=True)

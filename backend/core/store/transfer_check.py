@@ -21,6 +21,7 @@ from sqlalchemy.types import TypeDecorator
 
 from backend.core.errors import BadRequest
 from backend.core.store.models import ROLES, STATUSES, TITLE_MAX, Conversation, Message
+from backend.core.store.transfer_images import parsed_images
 from backend.core.store.validation import check_options
 
 EXPORT_FORMAT = "cloudtolocalllm-export"
@@ -54,6 +55,8 @@ class ImportedConversation:
     values: dict[str, Any]
     messages: list[dict[str, Any]] = field(default_factory=list)
     original_id: str | None = None
+    # A message's images (by its id in `messages`), decoded and checked.
+    images: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 class InvalidImport(BadRequest):
@@ -117,7 +120,12 @@ def _conversation(item: Any, where: str) -> ImportedConversation:
         # A file from before message branches: the newest message is the one shown.
         values["active_leaf_id"] = messages[-1]["id"] if messages else None
     _check_references(values, messages, where)
-    return ImportedConversation(values, messages, original)
+    images = {}
+    for index, (item_message, message) in enumerate(zip(raw, messages, strict=True)):
+        found = parsed_images(item_message, _at(where, f"messages[{index}]"), fail)
+        if found:
+            images[message["id"]] = found
+    return ImportedConversation(values, messages, original, images)
 
 
 def _fill_times(values: dict[str, Any], messages: list[dict[str, Any]]) -> None:

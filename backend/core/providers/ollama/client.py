@@ -45,6 +45,11 @@ class OllamaClient(HTTPClient):
     def context_window(self, model: str, timeout: float | None = None) -> int | None:
         return context_length(self.show(model, timeout=timeout))
 
+    def capabilities(self, model: str, timeout: float | None = None) -> list[str] | None:
+        # Servers before `capabilities` existed (v0.6.4) leave it out: they can't say.
+        listed = self.show(model, timeout=timeout).get("capabilities")
+        return [str(c) for c in listed] if isinstance(listed, list) else None
+
     def chat(
         self,
         model: str,

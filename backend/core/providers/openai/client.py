@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from backend.core.image_types import base64_type
 from backend.core.providers.abort import StreamAbort
 from backend.core.providers.base import Model
 from backend.core.providers.openai.stream import chat_batches
@@ -80,6 +81,11 @@ class OpenAIClient(HTTPClient):
             if entry.get("id") == model and _positive(entry.get("max_model_len")):
                 return entry["max_model_len"]
         return self._props_context(timeout) or self._lm_studio_context(model, timeout)
+
+    def capabilities(self, model: str, timeout: float | None = None) -> list[str] | None:
+        """The OpenAI API has no word for what a model can do: a server that can't see
+        images answers a request with them by an error, which the reply shows."""
+        return None
 
     def chat(
         self,
@@ -183,8 +189,17 @@ def _payload(model: str, messages: list[dict], options: dict | None) -> dict[str
 
 
 def _message(message: dict) -> dict[str, Any]:
-    """The OpenAI form of a stored message: role and text (Ollama's extra keys dropped)."""
-    return {"role": message.get("role", "user"), "content": message.get("content", "")}
+    """The OpenAI form of a stored message: role and text (Ollama's extra keys dropped);
+    with images, content parts: the text, then each image as a data URL."""
+    role, text = message.get("role", "user"), message.get("content", "")
+    images = message.get("images")
+    if not images:
+        return {"role": role, "content": text}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+    for encoded in images:
+        url = f"data:{base64_type(encoded) or 'image/png'};base64,{encoded}"
+        parts.append({"type": "image_url", "image_url": {"url": url}})
+    return {"role": role, "content": parts}
 
 
 def _entries(body: dict) -> list[dict]:
