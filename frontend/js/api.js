@@ -47,5 +47,9 @@ export function createApi(transport) {
     exportAll: (format) => download(`api/export?format=${enc(format)}`),
     /** POST an export file (a File, Blob or string) as it is: the backend validates it. */
     importFile: (file) => call("POST", "api/import", file),
+    /** Upload an image (a File or Blob, sent as it is); its {id, mime, size}. */
+    uploadImage: (file) => call("POST", "api/images", file),
+    /** A stored image as {blob}. */
+    image: (id) => download(`api/images/${enc(id)}`),
   };
 }

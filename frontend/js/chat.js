@@ -241,16 +241,20 @@ export class Chat {
     return stream;
   }
 
-  /** Send a message; false (and the composer keeps the text) when it could not go out. */
-  send(content) {
+  /** Send a message (with images: [{id, name}]); false (and the composer keeps the text)
+   * when it could not go out. */
+  send(content, images = []) {
     if (!this.getModel()) return false;
-    const s = this.request("chat.send", { conversation_id: this.currentId, content });
+    const fields = { conversation_id: this.currentId, content };
+    if (images.length) fields.images = images.map((image) => image.id);
+    const s = this.request("chat.send", fields);
     if (!s) return false;
     this.branches.closeEditor();
     Object.assign(s, {
       kind: "send",
       content,
-      userEl: userMessage({ content, status: "pending" }),
+      images,
+      userEl: userMessage({ content, status: "pending", images }),
     });
     this.list.append(s.userEl);
     this.hooks.onChanged();
@@ -311,7 +315,7 @@ export class Chat {
     for (const s of this.replies.asking()) {
       if (!s.messageId && s.kind === "send") {
         s.userEl.dataset.status = "error";
-        this.hooks.onRestore(s.content);
+        this.hooks.onRestore(s.content, s.images);
       }
     }
     this.replies.clear();

@@ -1,6 +1,8 @@
 // The message box: grows with its text, Enter (or Ctrl+Enter, per Settings) sends,
 // Shift+Enter breaks the line, and the draft is saved per conversation so nothing the user
 // typed is ever lost.
+import { Attachments } from "./attachments.js";
+import { imagesSupported } from "./images.js";
 import { sendOnEnter } from "./prefs.js";
 import { draftKey, load, save } from "./localstore.js";
 import { debounce } from "./util.js";
@@ -8,8 +10,12 @@ import { debounce } from "./util.js";
 const MAX_HEIGHT_PX = 240;
 
 export class Composer {
-  /** @param {{onSend: (text: string) => boolean, onStop: () => void, onEditLast: () => boolean}} handlers */
-  constructor(handlers) {
+  /**
+   * @param {{onSend: (text: string, images: object[]) => boolean, onStop: () => void,
+   *   onEditLast: () => boolean}} handlers
+   * @param {object} api the client images are uploaded with
+   */
+  constructor(handlers, api) {
     this.handlers = handlers;
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
@@ -19,7 +25,13 @@ export class Composer {
     this.canSend = false;
     this.busy = false;
     this.saveDraft = debounce(() => save(draftKey(this.conversationId), this.input.value), 250);
+    this.attachments = new Attachments({
+      api,
+      host: document.getElementById("composer-images"),
+      onChange: () => this.refreshButtons(),
+    });
     this.bind();
+    this.bindImages();
   }
 
   bind() {
@@ -45,6 +57,31 @@ export class Composer {
     this.stopBtn.addEventListener("click", () => this.handlers.onStop());
   }
 
+  bindImages() {
+    const picker = document.getElementById("attach-input");
+    const button = document.getElementById("attach-btn");
+    button.hidden = !imagesSupported(); // a paired phone: a paste or drop says why in words
+    button.addEventListener("click", () => picker.click());
+    picker.addEventListener("change", () => {
+      this.attachments.add(picker.files);
+      picker.value = ""; // the same file may be picked again
+      this.focus();
+    });
+    // Ctrl+V of an image (a screenshot, a copied picture); text pastes as usual.
+    this.input.addEventListener("paste", (event) => {
+      const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+      if (!files.some((file) => file.type.startsWith("image/"))) return;
+      event.preventDefault();
+      this.attachments.add(files);
+    });
+  }
+
+  /** Images dropped anywhere on the chat (main.js listens on the pane). */
+  attachDropped(files) {
+    this.attachments.add(files);
+    this.focus();
+  }
+
   wantsEditLast(event) {
     const mods = event.shiftKey || event.altKey || event.ctrlKey || event.metaKey;
     return !mods && !event.isComposing && this.input.value === "";
@@ -52,12 +89,18 @@ export class Composer {
 
   submit() {
     const text = this.input.value;
-    if (!text.trim() || !this.canSend || this.busy) return;
-    if (this.handlers.onSend(text)) this.clear();
+    if (!this.hasContent() || !this.canSend || this.busy || !this.attachments.ready()) return;
+    if (this.handlers.onSend(text, this.attachments.taken())) this.clear();
+  }
+
+  /** Text, or images alone (a picture is a question too). */
+  hasContent() {
+    return Boolean(this.input.value.trim()) || this.attachments.count() > 0;
   }
 
   clear() {
     this.input.value = "";
+    this.attachments.clear();
     save(draftKey(this.conversationId), null);
     this.autosize();
     this.refreshButtons();
@@ -85,8 +128,9 @@ export class Composer {
     save(draftKey(conversationId), draft);
   }
 
-  /** Put text back (a send that failed) without overwriting something typed since. */
-  restore(text) {
+  /** Put text and images back (a send that failed) without overwriting anything added since. */
+  restore(text, images) {
+    this.attachments.restore(images);
     if (this.input.value.trim()) return;
     this.input.value = text;
     this.autosize();
@@ -116,7 +160,8 @@ export class Composer {
   }
 
   refreshButtons() {
-    this.sendBtn.disabled = !this.canSend || this.busy || !this.input.value.trim();
+    const ready = this.hasContent() && this.attachments.ready();
+    this.sendBtn.disabled = !this.canSend || this.busy || !ready;
   }
 
   autosize() {

@@ -5,6 +5,7 @@ import { Chat } from "./chat.js";
 import { Composer } from "./composer.js";
 import { renderEmptyState } from "./emptystate.js";
 import { FrameRouter } from "./frames.js";
+import { bindImageDrop, configureImages } from "./images.js";
 import { bindShortcuts } from "./keys.js";
 import { rawTextOf } from "./messages.js";
 import { Models } from "./models.js";
@@ -37,11 +38,16 @@ const socketOpened = new Promise((resolve) => {
   resolveSocket = resolve;
 });
 
-const composer = new Composer({
-  onSend: (text) => chat.send(text),
-  onStop: () => chat.stop(),
-  onEditLast: () => chat.branches.editLast(),
-});
+configureImages(api);
+const composer = new Composer(
+  {
+    onSend: (text, images) => chat.send(text, images),
+    onStop: () => chat.stop(),
+    onEditLast: () => chat.branches.editLast(),
+  },
+  api,
+);
+bindImageDrop(document.getElementById("chat"), (files) => composer.attachDropped(files));
 
 const models = new Models({
   api,
@@ -127,7 +133,7 @@ const chat = new Chat({
   onChanged: () => updateView(),
   onReplyDone: () => sidebar.refresh(),
   onBusy: () => composer.setBusy(Boolean(chat.activeStream())),
-  onRestore: (text) => composer.restore(text),
+  onRestore: (text, images) => composer.restore(text, images),
   onListClick: (event) => onListClick(event),
 });
 

@@ -1,6 +1,7 @@
 // Message bubbles: user text, assistant Markdown (streaming or final), notes, stats and the
 // toolbar slot that actions.js fills.
 import { icon } from "./icons.js";
+import { imageStrip } from "./images.js";
 import { MarkdownStream } from "./mdstream.js";
 import { renderMarkdown } from "./render.js";
 import { ThinkingBlock } from "./thinking.js";
@@ -28,6 +29,7 @@ export function userMessage(message) {
   const { nodes, hasCode } = userTextNodes(message.content || "");
   body.append(...nodes);
   body.classList.toggle("markdown", hasCode);
+  body.hidden = !message.content && Boolean(message.images);
   const article = el(
     "article",
     {
@@ -38,6 +40,7 @@ export function userMessage(message) {
       "data-message-id": message.id || null,
       title: message.created_at ? fullTime(message.created_at) : null,
     },
+    message.images && message.images.length ? imageStrip(message.images) : null,
     body,
     el("div", { class: "message-footer" }, toolbar()),
   );

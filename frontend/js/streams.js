@@ -236,7 +236,7 @@ export class Streams {
         el("span", { text: `Not sent: ${frame.message || frame.code}` }),
       ),
     );
-    this.chat.hooks.onRestore(s.content);
+    this.chat.hooks.onRestore(s.content, s.images);
     this.chat.listChanged();
   }
 

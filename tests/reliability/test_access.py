@@ -27,6 +27,7 @@ PLACEHOLDERS = {
     "name": "x",
     "filename": "index.html",
     "device_id": "x",
+    "image_id": "x",
 }
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 

@@ -110,9 +110,9 @@ class ChatService:
         asks for it; API scripts get no extra model calls they did not ask for. The reply
         goes to `endpoint_id`, else the conversation's endpoint (see `Endpoints.resolve`).
         """
-        content = self._checked_content(content)
-        options, think = check_options(options), _checked_think(think)
         images = checked_ids(images) if images is not None else []
+        content = self._checked_content(content, with_images=bool(images))
+        options, think = check_options(options), _checked_think(think)
         conversation = (
             self.store.get_conversation(conversation_id, with_messages=False)
             if conversation_id is not None
@@ -148,8 +148,8 @@ class ChatService:
     ) -> Reply:
         """A changed copy of the user's message `message_id`, beside it, and a reply to it;
         with the original's images unless `images` (ids) says otherwise."""
-        content = self._checked_content(content)
         kept = self.store.image_ids(message_id) if images is None else checked_ids(images)
+        content = self._checked_content(content, with_images=bool(kept))
         return self._beside(message_id, "user", content, images=kept, **settings)
 
     def continue_reply(
@@ -236,7 +236,8 @@ class ChatService:
 
     # -- starting a reply -------------------------------------------------------------
 
-    def _checked_content(self, content: Any) -> str:
+    def _checked_content(self, content: Any, *, with_images: bool = False) -> str:
+        """The message's text; empty only beside images (a picture alone is a question)."""
         if not isinstance(content, str):
             raise BadRequest("`content` must be a string", code="invalid_field")
         size = utf8_size(content)
@@ -244,7 +245,7 @@ class ChatService:
             raise BadRequest("The message is not valid Unicode text", code="invalid_text")
         if size > self._max_content_bytes:
             raise BadRequest("The message is longer than 1 MiB", code="content_too_large")
-        if not content.strip():
+        if not content.strip() and not with_images:
             raise BadRequest("The message is empty", code="empty_message")
         return content
 

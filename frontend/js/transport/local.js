@@ -16,6 +16,7 @@
 //   onState(cb)                 cb({open: boolean, retryAt: number|null}) on every connect and
 //                               disconnect; retryAt is the Date.now() of the next attempt.
 //   connect(), retryNow(), isOpen()  start, reconnect without waiting, and ask.
+//   carriesFiles                true when request() can send and fetch raw bytes (images).
 import { ApiError, dispositionName } from "../apierror.js";
 
 const BACKOFF_MS = [300, 1000, 2000, 4000, 8000, 15000];
@@ -43,6 +44,7 @@ export class LocalTransport {
     this.attempt = 0;
     this.retryTimer = null;
     this.pingTimer = null;
+    this.carriesFiles = true;
   }
 
   onFrame(cb) {
@@ -69,7 +71,8 @@ export class LocalTransport {
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     const init = { method, headers, cache: "no-store" };
     if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
+      // A Blob says its own type (an image upload); anything else is JSON.
+      headers["Content-Type"] = (body instanceof Blob && body.type) || "application/json";
       const asIs = typeof body === "string" || body instanceof Blob;
       init.body = asIs ? body : JSON.stringify(body);
     }

@@ -28,6 +28,8 @@ export class TunnelTransport {
     this.online = false;
     this.inFlight = 0;
     this.queued = []; // resolvers of calls waiting for a free slot
+    // Calls travel as JSON frames: no image upload or fetch (the UI says so instead).
+    this.carriesFiles = false;
     this.whenOnline = new Promise((resolve) => {
       this.becameOnline = resolve;
     });
