@@ -87,33 +87,29 @@ def image_meta(image: Any) -> dict[str, Any]:
 
 def images_of(session: Session, message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Each message's images (id, mime, size), in order; messages without any left out."""
-    ids = list(message_ids)
-    found: dict[str, list[dict[str, Any]]] = {}
-    if not ids:
-        return found
-    stmt = (
-        select(Image.id, Image.message_id, Image.mime, Image.size)
-        .where(Image.message_id.in_(ids))
-        .order_by(Image.message_id, Image.position)
-    )
-    for row in session.execute(stmt):
-        found.setdefault(row.message_id, []).append(image_meta(row))
-    return found
+    rows = _rows_by_message(session, message_ids, Image.id, Image.mime, Image.size)
+    return {key: [image_meta(row) for row in found] for key, found in rows.items()}
 
 
 def image_bytes(session: Session, message_ids: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:
     """Each message's images as (mime, bytes), in order."""
+    rows = _rows_by_message(session, message_ids, Image.mime, Image.data)
+    return {key: [(row.mime, row.data) for row in found] for key, found in rows.items()}
+
+
+def _rows_by_message(session: Session, message_ids: Iterable[str], *columns: Any) -> dict:
+    """These columns of the messages' images, grouped by message, in each one's order."""
     ids = list(message_ids)
-    found: dict[str, list[tuple[str, bytes]]] = {}
+    found: dict[str, list[Any]] = {}
     if not ids:
         return found
     stmt = (
-        select(Image.message_id, Image.mime, Image.data)
+        select(Image.message_id, *columns)
         .where(Image.message_id.in_(ids))
         .order_by(Image.message_id, Image.position)
     )
     for row in session.execute(stmt):
-        found.setdefault(row.message_id, []).append((row.mime, row.data))
+        found.setdefault(row.message_id, []).append(row)
     return found
 
 
