@@ -274,3 +274,15 @@ def test_export_keeps_images_and_import_restores_them(tmp_path) -> None:
     with Store(tmp_path / "c.db") as store, pytest.raises(Exception) as refused:
         import_document(store, document)
     assert "conversations[0].messages[0].images[0]" in str(refused.value)
+
+
+def test_a_picture_alone_is_a_question_but_no_text_and_no_picture_is_not(
+    rest: Rest, ws: WsClient, fake_ollama
+) -> None:
+    image_id = rest.upload(png()).json()["id"]
+    frames = send(ws, [image_id], model=VISION, content="")
+    assert frames[-1]["type"] == "complete"
+    assert fake_ollama.chat_requests[-1]["messages"][-1] == {
+        "role": "user", "content": "", "images": [b64(png())]
+    }  # fmt: skip
+    assert send(ws, [], model=VISION, content=" ")[-1]["code"] == "empty_message"
