@@ -102,8 +102,22 @@ def test_button_paste_and_drop_attach_and_the_sent_thumbnails_open_large(
     viewer = page.get_by_test_id("image-viewer")
     expect(viewer).to_be_visible()
     shot(page, "images-viewer-1280-light")
+    page.add_script_tag(url="vendor/axe-core/axe.min.js")
+    assert page.evaluate(AXE_RUN) == []
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
+    # An edit keeps the images, on screen and for the model.
+    user = page.get_by_test_id("message").and_(page.locator("[data-role=user]"))
+    user.hover()
+    user.get_by_test_id("message-edit").click()
+    page.get_by_test_id("edit-input").fill("Which is warmer?")
+    page.get_by_test_id("edit-save").click()
+    expect(page.get_by_test_id("message").filter(has_text="Which is warmer?")).to_have_count(1)
+    expect(page.get_by_test_id("message-image")).to_have_count(2)
+    expect(page.get_by_test_id("message").filter(has_text="The sky")).to_have_count(1)
+    streamed = [r for r in fake_ollama.chat_requests if r.get("stream", True)]
+    assert streamed[-1]["messages"][-1]["content"] == "Which is warmer?"
+    assert len(streamed[-1]["messages"][-1]["images"]) == 2
     page.context.close()
 
 

@@ -2,7 +2,7 @@
 // delete a message. New versions stream in place of the old ones, which stay as alternatives.
 import { announce } from "./announce.js";
 import { openEditor } from "./editor.js";
-import { AssistantView, rawTextOf, userMessage } from "./messages.js";
+import { AssistantView, imagesOf, rawTextOf, userMessage } from "./messages.js";
 import { toast, toastError } from "./toast.js";
 
 export class Branches {
@@ -86,8 +86,9 @@ export class Branches {
     if (!s) return false;
     this.closeEditor({ restoreFocus: false });
     Object.assign(s, { kind: "edit", siblingOf: messageId, content });
+    const images = imagesOf(node); // the backend keeps them on the edited copy too
     chat.truncateFrom(node);
-    s.userEl = userMessage({ content, status: "pending" });
+    s.userEl = userMessage({ content, status: "pending", images });
     chat.list.append(s.userEl);
     chat.scroll.toBottom(true);
     chat.busyChanged();

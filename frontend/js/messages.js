@@ -44,8 +44,18 @@ export function userMessage(message) {
     body,
     el("div", { class: "message-footer" }, toolbar()),
   );
-  sources.set(article, { status: "complete", content: message.content || "" });
+  sources.set(article, {
+    status: "complete",
+    content: message.content || "",
+    images: message.images || [],
+  });
   return article;
+}
+
+/** The images a user message element shows ([{id, …}]): an edited copy keeps them. */
+export function imagesOf(article) {
+  const source = sources.get(article);
+  return source ? source.images || [] : [];
 }
 
 /** The element that holds a message's actions (pager, copy, edit…). */
