@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from tests.browser_support import needs_chromium
 from tests.fake_ollama import VISION_MODEL
 from tests.image_files import png
+from tests.test_images import Rest
 from tests.test_ui_layout import AXE_RUN, SCREENS, open_page, shot
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -183,3 +184,35 @@ def test_the_composer_with_thumbnails_fits_and_axe_finds_nothing_serious(
     page.add_script_tag(url="vendor/axe-core/axe.min.js")
     assert page.evaluate(AXE_RUN) == []
     page.context.close()
+
+
+def test_a_paired_phone_says_in_words_that_it_cannot_attach(
+    browser, remote_runtime, fake_ollama, vision
+):
+    rt = remote_runtime
+    rest = Rest(rt)
+    # A message with an image, sent from the desktop.
+    image = rest("POST", "images", data=RED).json()
+    created = rest("POST", "conversations", {"title": "Pictures"}).json()
+    rt.services.store.add_message(created["id"], "user", "Look", images=[image["id"]])
+    pair_url = rest("POST", "remote/pairings").json()["pair_url"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.goto(pair_url)
+    page.fill("#device-name", "Phone")
+    page.click("#pair-button")
+    expect(page.locator("#short-code")).to_have_text(re.compile(r"^\d{6}$"))
+    [device] = rest("GET", "remote/devices").json()["devices"]
+    assert rest("POST", f"remote/devices/{device['id']}/approve").status_code == 200
+    expect(page.locator("body")).to_have_attribute("data-ws", "open", timeout=20_000)
+    expect(page.get_by_test_id("attach-button")).to_be_hidden()
+    page.evaluate(FILES_EVENT, ["paste", "#composer-input", [file("red.png", RED)]])
+    expect(page.get_by_test_id("toast")).to_contain_text(
+        "Images can't be sent from a paired phone: attach them on the desktop."
+    )
+    expect(attached(page)).to_have_count(0)
+    page.click("#toggle-sidebar")  # the chat list is a drawer on a phone
+    page.get_by_test_id("conversation-list").get_by_text("Pictures").click()
+    expect(page.get_by_test_id("message-image")).to_contain_text("Image: shown on the desktop")
+    shot(page, "images-phone-390-light")
+    context.close()
