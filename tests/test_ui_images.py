@@ -17,7 +17,7 @@ from tests.browser_support import needs_chromium
 from tests.fake_ollama import VISION_MODEL
 from tests.image_files import png
 from tests.test_images import Rest
-from tests.test_ui_layout import AXE_RUN, SCREENS, open_page, shot
+from tests.test_ui_layout import AXE_RUN, SCREENS, SMALL_TARGETS, open_page, shot
 
 pytestmark = [pytest.mark.browser, needs_chromium]
 
@@ -180,6 +180,8 @@ def test_the_composer_with_thumbnails_fits_and_axe_finds_nothing_serious(
     composer = page.get_by_test_id("composer")
     fits = "c => c.scrollWidth <= c.clientWidth && c.getBoundingClientRect().right <= innerWidth"
     assert composer.evaluate(fits)
+    if screen["width"] < 500:  # every control of the composer finger-sized on a phone
+        assert page.evaluate(SMALL_TARGETS, ".composer-wrap") == []
     shot(page, f"images-composer-{screen['width']}-{scheme}")
     page.add_script_tag(url="vendor/axe-core/axe.min.js")
     assert page.evaluate(AXE_RUN) == []

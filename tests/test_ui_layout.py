@@ -306,7 +306,8 @@ def test_the_chat_list_is_one_tab_stop_with_arrow_keys_inside(browser, runtime):
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("composer-input")).to_be_focused()
     # From "New chat" to the composer: search, one stop for the list, the footer's two
-    # buttons, the header's four, the four suggestions (was 54 with four stops a chat).
+    # buttons, the header's four, the four suggestions, the composer's attach button (was 55
+    # with four stops a chat).
     page.get_by_test_id("new-chat").focus()
     stops = 0
     while not page.get_by_test_id("composer-input").evaluate("c => c === document.activeElement"):
@@ -314,7 +315,7 @@ def test_the_chat_list_is_one_tab_stop_with_arrow_keys_inside(browser, runtime):
         stops += 1
         assert stops < 20
     in_list = page.evaluate("() => document.querySelectorAll('#conv-list [tabindex=\"0\"]').length")
-    assert in_list == 1 and stops == 13
+    assert in_list == 1 and stops == 14
     first = items.nth(0).get_by_test_id("conversation-open")
     first.focus()
     page.keyboard.press("ArrowDown")

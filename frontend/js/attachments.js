@@ -24,7 +24,10 @@ export class Attachments {
   /** Attach files (a drop, a paste, the file picker); what can't be taken is said in words. */
   add(files) {
     const images = [...files].filter((file) => file.type.startsWith("image/") || !file.type);
-    if (!images.length) return;
+    if (!images.length) {
+      if (files.length) toast("Only images can be attached: PNG, JPEG, WebP or GIF.");
+      return;
+    }
     if (!imagesSupported()) {
       toast("Images can't be sent from a paired phone: attach them on the desktop.");
       return;

@@ -74,7 +74,7 @@ def attach(session: Session, message_id: str, image_ids: Sequence[str], now: dat
     for position, image_id in enumerate(image_ids):
         image = session.get(Image, image_id)
         if image is None:
-            raise NotFound(f"no image {image_id!r}", code="not_found")
+            raise NotFound(f"no image {image_id!r}")
         if image.message_id is None:
             image.message_id, image.position = message_id, position
         else:
@@ -89,6 +89,21 @@ def images_of(session: Session, message_ids: Iterable[str]) -> dict[str, list[di
     """Each message's images (id, mime, size), in order; messages without any left out."""
     rows = _rows_by_message(session, message_ids, Image.id, Image.mime, Image.size)
     return {key: [image_meta(row) for row in found] for key, found in rows.items()}
+
+
+def conversation_images(session: Session, conversation_id: str) -> dict[str, list[dict]]:
+    """The images (id, mime, size) of every message of a conversation, by message: one
+    indexed query however long the conversation (no list of its message ids)."""
+    stmt = (
+        select(Image.message_id, Image.id, Image.mime, Image.size)
+        .join(Message, Message.id == Image.message_id)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Image.message_id, Image.position)
+    )
+    found: dict[str, list[dict]] = {}
+    for row in session.execute(stmt):
+        found.setdefault(row.message_id, []).append(image_meta(row))
+    return found
 
 
 def image_bytes(session: Session, message_ids: Iterable[str]) -> dict[str, list[tuple[str, bytes]]]:

@@ -376,7 +376,7 @@ class Store:
                 raise NotFound(f"no message {before_message_id!r} in {conversation_id!r}")
             else:
                 path = tree.path_to(before_message_id)[:-1]
-            return _with_images(s, [message_dict(m) for m in path])
+            return _with_images(s, conversation_id, [message_dict(m) for m in path])
 
 
 def _get(session: Session, model: type[_Row], key: str) -> _Row:
@@ -396,14 +396,16 @@ def _active_leaf(session: Session, conversation: Conversation) -> str | None:
 
 def _with_path(session: Session, conversation: Conversation, tree: Tree) -> dict[str, Any]:
     """The conversation with its active path as `messages`."""
-    messages = _with_images(session, tree.path_dicts(tree.leaf(conversation.active_leaf_id)))
+    path = tree.path_dicts(tree.leaf(conversation.active_leaf_id))
+    messages = _with_images(session, conversation.id, path)
     return {**conversation_dict(conversation, len(tree.rows)), "messages": messages}
 
 
-def _with_images(session: Session, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`images` (id, mime, size) on the user messages that have some."""
-    asked = [m["id"] for m in messages if m["role"] == "user"]
-    found = image_rows.images_of(session, asked) if asked else {}
+def _with_images(
+    session: Session, conversation_id: str, messages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`images` (id, mime, size) on the messages that have some."""
+    found = image_rows.conversation_images(session, conversation_id) if messages else {}
     for message in messages:
         if message["id"] in found:
             message["images"] = found[message["id"]]
