@@ -286,3 +286,35 @@ def test_a_picture_alone_is_a_question_but_no_text_and_no_picture_is_not(
         "role": "user", "content": "", "images": [b64(png())]
     }  # fmt: skip
     assert send(ws, [], model=VISION, content=" ")[-1]["code"] == "empty_message"
+
+
+def test_one_conversations_export_carries_its_images_into_an_import(
+    rest: Rest, ws: WsClient
+) -> None:
+    image = png(rgb=(50, 60, 70))
+    frames = send(ws, [rest.upload(image).json()["id"]], model=VISION)
+    conversation_id = frames[0]["conversation_id"]
+    exported = rest("GET", f"conversations/{conversation_id}/export?format=json").json()
+    assert exported["messages"][0]["images"] == [
+        {"mime": "image/png", "size": len(image), "data": b64(image)}
+    ]
+    markdown = rest("GET", f"conversations/{conversation_id}/export?format=markdown").text
+    assert "_[1 image attached: PNG 1 KB; kept in the JSON export]_" in markdown
+    shown = rest("GET", f"conversations/{conversation_id}").json()["messages"][0]["images"]
+    assert rest("DELETE", f"conversations/{conversation_id}").status_code == 204
+    assert rest("GET", f"images/{shown[0]['id']}").status_code == 404  # deleted with it
+    imported = rest("POST", "import", exported)
+    assert imported.status_code == 201
+    restored = rest("GET", f"conversations/{conversation_id}").json()["messages"][0]["images"]
+    assert rest("GET", f"images/{restored[0]['id']}").content == image
+
+
+def test_an_image_counts_in_the_context_window() -> None:
+    from backend.core.chat.context import TOKENS_PER_IMAGE, fit, message_tokens
+
+    plain = {"role": "user", "content": "look"}
+    pictured = {**plain, "images": [b64(png()), b64(GIF)]}
+    assert message_tokens(pictured) == message_tokens(plain) + 2 * TOKENS_PER_IMAGE
+    history = [pictured, {"role": "assistant", "content": "A square."}, plain]
+    assert fit(history, 4096).dropped == 0
+    assert fit(history, 2048).dropped == 2  # the old picture and its answer make room

@@ -39,7 +39,7 @@ def conversation_markdown(conversation: dict[str, Any]) -> str:
 def _images_note(images: list[dict[str, Any]]) -> str:
     """Images are not embedded in Markdown: they are named (the JSON export keeps them)."""
     each = ", ".join(
-        f"{i['mime'].removeprefix('image/').upper()}, {_size(i['size'])}" for i in images
+        f"{i['mime'].removeprefix('image/').upper()} {_size(i['size'])}" for i in images
     )
     count = f"{len(images)} image" + ("s" if len(images) > 1 else "")
     return f"_[{count} attached: {each}; kept in the JSON export]_"

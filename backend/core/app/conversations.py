@@ -15,6 +15,7 @@ from backend.core.export import conversation_markdown
 from backend.core.store import Store, transfer
 from backend.core.store.models import TITLE_MAX
 from backend.core.store.store import EDITABLE
+from backend.core.store.transfer_images import as_exported
 from backend.core.topics import (
     CONVERSATION_CREATED,
     CONVERSATION_DELETED,
@@ -85,6 +86,7 @@ class ConversationService:
         conversation = self.store.get_conversation(conversation_id)  # a 404 before a 400
         mimetype, ext = _format(fmt)
         if ext == "json":
+            _embed_images(self.store, conversation)
             body = json.dumps(conversation, indent=2, ensure_ascii=False)
         else:
             body = conversation_markdown(conversation)
@@ -138,3 +140,10 @@ def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
 def _filename_stem(title: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9\- ]+", "", title).strip().replace(" ", "-")[:60]
     return stem or "conversation"
+
+
+def _embed_images(store: Store, conversation: dict[str, Any]) -> None:
+    """The images themselves in place of their ids: the file is imported elsewhere."""
+    messages = {m["id"]: m for m in conversation["messages"] if m.get("images")}
+    for message_id, images in as_exported(store.image_bytes(list(messages))).items():
+        messages[message_id]["images"] = images

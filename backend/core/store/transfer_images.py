@@ -19,7 +19,11 @@ from backend.core.store.models import Image
 
 def exported_images(session: Session, message_ids: list[str]) -> dict[str, list[dict]]:
     """Each message's images as the export writes them."""
-    found = image_rows.image_bytes(session, message_ids)
+    return as_exported(image_rows.image_bytes(session, message_ids))
+
+
+def as_exported(found: dict[str, list[tuple[str, bytes]]]) -> dict[str, list[dict]]:
+    """(mime, bytes) by message as the export writes them: mime, size and base64 data."""
     return {
         message_id: [
             {"mime": mime, "size": len(data), "data": base64.b64encode(data).decode("ascii")}
