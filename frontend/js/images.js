@@ -40,6 +40,7 @@ export function imageStrip(images) {
   const strip = el("div", { class: "msg-images", "data-testid": "message-images" });
   images.forEach((image, index) => {
     const name = label(index, images.length);
+    const shown = imagesSupported();
     const img = el("img", { alt: name, class: "msg-image", decoding: "async" });
     const button = el(
       "button",
@@ -47,12 +48,12 @@ export function imageStrip(images) {
         type: "button",
         class: "msg-image-btn",
         "data-testid": "message-image",
-        "aria-label": `${name}: view larger`,
+        "aria-label": shown ? `${name}: view larger` : `${name}: shown on the desktop`,
         onclick: () => openViewer(img.src, name),
       },
       img,
     );
-    if (!imagesSupported()) {
+    if (!shown) {
       button.disabled = true;
       button.append(el("span", { class: "msg-image-away", text: "Image: shown on the desktop" }));
     } else {

@@ -29,7 +29,8 @@ export function userMessage(message) {
   const { nodes, hasCode } = userTextNodes(message.content || "");
   body.append(...nodes);
   body.classList.toggle("markdown", hasCode);
-  body.hidden = !message.content && Boolean(message.images);
+  const images = message.images || [];
+  body.hidden = !message.content && images.length > 0; // a picture sent alone
   const article = el(
     "article",
     {
@@ -40,7 +41,7 @@ export function userMessage(message) {
       "data-message-id": message.id || null,
       title: message.created_at ? fullTime(message.created_at) : null,
     },
-    message.images && message.images.length ? imageStrip(message.images) : null,
+    images.length ? imageStrip(images) : null,
     body,
     el("div", { class: "message-footer" }, toolbar()),
   );
