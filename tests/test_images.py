@@ -318,3 +318,17 @@ def test_an_image_counts_in_the_context_window() -> None:
     history = [pictured, {"role": "assistant", "content": "A square."}, plain]
     assert fit(history, 4096).dropped == 0
     assert fit(history, 2048).dropped == 2  # the old picture and its answer make room
+
+
+def test_a_continued_reply_still_sends_the_images_it_answers(
+    rest: Rest, ws: WsClient, fake_ollama
+) -> None:
+    image = png(rgb=(3, 3, 3))
+    fake_ollama.error_after = 3  # the reply breaks off after some text
+    frames = send(ws, [rest.upload(image).json()["id"]], model=VISION)
+    assert frames[-1]["type"] == "error" and frames[-1]["content"]
+    fake_ollama.error_after = None
+    ws.send({"type": "chat.continue", "request_id": "c", "message_id": frames[0]["message_id"]})
+    assert _reply_or_refusal(ws)[-1]["type"] == "complete"
+    sent = fake_ollama.chat_requests[-1]["messages"]
+    assert sent[0]["images"] == [b64(image)] and sent[-1]["role"] == "assistant"

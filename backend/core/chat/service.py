@@ -175,7 +175,7 @@ class ChatService:
             model = self.models.resolve(target["model"] or conversation.get("model"), endpoint)
             earlier = self.store.history(cid, before_message_id=message_id)
             self.store.resume_message(message_id)
-            messages = build_messages(conversation.get("system_prompt"), earlier)
+            messages = self._model_messages(conversation, earlier)
             plan = ReplyPlan(
                 endpoint_id=endpoint,
                 model=model,
@@ -312,6 +312,11 @@ class ChatService:
             self._in_flight.release(cid)
             raise
 
+    def _model_messages(self, conversation: dict, earlier: list[dict]) -> list[dict]:
+        """What the model is sent: the system prompt and the turns, with their images."""
+        images = self.store.image_bytes([m["id"] for m in earlier if m.get("images")])
+        return build_messages(conversation.get("system_prompt"), earlier, images)
+
     def _check_sees(
         self, endpoint: str, model: str, images: list[str], conversation_id: str | None
     ) -> None:
@@ -372,11 +377,10 @@ class ChatService:
             endpoint_id=conversation["endpoint_id"],
         )
         earlier = self.store.history(cid, before_message_id=assistant["id"])
-        images = self.store.image_bytes([m["id"] for m in earlier if m.get("images")])
         plan = ReplyPlan(
             endpoint_id=conversation["endpoint_id"],
             model=model,
-            messages=build_messages(conversation.get("system_prompt"), earlier, images),
+            messages=self._model_messages(conversation, earlier),
             options=_merged(conversation, options),
             think=think if think is not None else conversation.get("think"),
         )
