@@ -170,7 +170,8 @@ export class Models {
     );
     this.missing = null;
     if (option) option.selected = true;
-    else if (strict && name && this.availability === "ready") {
+    else if (!name) this.selectDefault(); // nothing remembered: not the last chat's pick
+    else if (strict && this.availability === "ready") {
       this.missing = { model: name, endpoint: id };
       const gone = el("option", {
         value: "",
@@ -183,6 +184,13 @@ export class Models {
       gone.selected = true;
     }
     this.select.dataset.missing = this.missing ? "true" : "false";
+  }
+
+  /** The first of Ollama's models, else the first there is. */
+  selectDefault() {
+    const options = [...this.select.options].filter((o) => o.value);
+    const first = options.find((o) => (o.dataset.endpoint || "ollama") === "ollama") || options[0];
+    if (first) first.selected = true;
   }
 
   /** "llama3.2", or "llama3.2 · LM Studio" when there are several endpoints. */
