@@ -141,23 +141,31 @@ export async function showHit(article, q, scroller) {
 }
 
 // Messages and blocks off screen count at an estimated height (content-visibility) and
-// their text has no real place until they come near; they turn real a frame later. So:
-// bring the match's own element near first, then move the view until the match stays put
-// for a frame.
+// their text has no real place until they come near; they turn real a frame later, and the
+// browser's scroll anchoring may keep the match in place meanwhile while the page around it
+// still changes. So: bring the match's own element near first, then move the view until
+// the match stays put AND the page's height stops changing for two frames. Each move brings
+// other blocks near: in a long reply full of code that takes a few dozen frames, so up to a
+// second is allowed.
+const MAX_FRAMES = 60;
+
 async function centre(range, scroller, current) {
   const holder = range.startContainer.parentElement;
   if (holder) holder.scrollIntoView({ block: "center" });
   let still = 0;
-  for (let tries = 0; tries < 12 && still < 2; tries += 1) {
+  let height = scroller.scrollHeight;
+  for (let tries = 0; tries < MAX_FRAMES && still < 2; tries += 1) {
     await nextFrame();
     if (!current()) return;
     const box = range.getBoundingClientRect();
     const view = scroller.getBoundingClientRect();
     const off = box.top + box.height / 2 - (view.top + view.height / 2);
-    if (Math.abs(off) < 2 && box.height > 0) still += 1;
+    const settled = scroller.scrollHeight === height;
+    height = scroller.scrollHeight;
+    if (Math.abs(off) < 2 && box.height > 0 && settled) still += 1;
     else {
       still = 0;
-      scroller.scrollTop += off;
+      if (Math.abs(off) >= 2) scroller.scrollTop += off;
     }
   }
 }
