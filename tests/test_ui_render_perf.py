@@ -143,7 +143,7 @@ def test_reading_above_a_streaming_reply_keeps_the_view_still(browser, runtime, 
       const s = document.getElementById("messages").getBoundingClientRect();
       const middle = s.top + s.height / 2;
       const reply = document.querySelector("#messages-inner > article:last-child");
-      const blocks = reply.querySelectorAll(".markdown > *");
+      const blocks = reply.querySelectorAll(".markdown > .md-section > *");
       const block = [...blocks].find((b) => b.getBoundingClientRect().bottom > middle);
       if (!block) return null;
       block.dataset.watch = "yes";

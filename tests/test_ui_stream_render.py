@@ -128,7 +128,7 @@ STREAM_AND_COMPARE = """async (pieces) => {
     renderMarkdown(whole, text);
     const [got, want] = [plain(streamed), plain(whole)];
     if (got !== want) mismatches.push([text.length, got, want]);
-    firstBlock ??= streamed.firstElementChild;
+    firstBlock ??= streamed.firstElementChild?.firstElementChild;
     const pre = streamed.querySelector("code.language-python")?.parentElement;
     if (pre && pythonPre && pre !== pythonPre) pythonPreReplaced = true;
     pythonPre = pre || pythonPre;
@@ -142,7 +142,8 @@ STREAM_AND_COMPARE = """async (pieces) => {
     checked: pieces.length,
     mismatches: mismatches.slice(0, 3),
     finalSame: streamed.innerHTML === whole.innerHTML,
-    firstBlockKept: streamed.firstElementChild === firstBlock,
+    firstBlockKept: streamed.firstElementChild?.firstElementChild === firstBlock,
+    sections: [...streamed.children].map((s) => s.className + ":" + s.children.length),
     pythonPreReplaced,
     finalHtml: streamed.innerHTML,
   };
@@ -167,6 +168,32 @@ def test_a_streamed_reply_is_the_whole_render_at_every_piece_and_at_the_end(brow
     assert 'class="language-python hljs"' in html
     assert "<table>" in html and html.count("<tr>") == 4
     assert 'href="https://example.com/docs"' in html
+    page.context.close()
+
+
+# Sixty-two blocks: paragraphs, headings, lists and code, some ending across a section's edge.
+LONG = "\n\n".join(
+    f"## Part {i}"
+    if i % 7 == 0
+    else f"- item {i}\n- more {i}"
+    if i % 5 == 0
+    else f"```\ncode {i}\n```"
+    if i % 11 == 0
+    else f"Paragraph {i} with *some* text."
+    for i in range(1, 63)
+)
+
+
+def test_a_long_reply_streams_into_the_same_sections_as_its_whole_render(browser, runtime):
+    page = open_app(browser, runtime)
+    chunks = pieces(LONG)
+    result = page.evaluate(STREAM_AND_COMPARE, chunks)
+
+    assert result["mismatches"] == []
+    assert result["finalSame"]
+    assert result["firstBlockKept"]
+    # 24 in each section but the last, and nothing outside a section.
+    assert result["sections"] == ["md-section:24", "md-section:24", "md-section:14"]
     page.context.close()
 
 

@@ -3,10 +3,12 @@
 // another block are final (built once, never touched again), and only the open block is
 // lexed again; its DOM is patched in place (the text that grew, the nodes that are new), so
 // the browser restyles and lays out what changed, not a freshly built block every frame.
+// Blocks sit in sections (sections.js) as in a whole render; only the last section changes.
 import { Lexer, marked } from "../vendor/marked/marked.esm.js";
 import { blocksHtml, highlightWhenIdle, renderMarkdown, toNodes, toSafeHtml } from "./render.js";
 import { pendingMathStart } from "./math.js";
 import { morphChildren } from "./morph.js";
+import { groupBlocks, placeInSections } from "./sections.js";
 
 export class MarkdownStream {
   constructor(container) {
@@ -17,6 +19,9 @@ export class MarkdownStream {
     this.stableHtml = []; // sanitised HTML of the final blocks, to verify the final render
     this.links = {}; // reference definitions in final blocks: later blocks still use them
     this.references = "{}"; // every definition so far, final or open, as JSON
+    this.finalNodes = []; // the final blocks' nodes, in order
+    this.frozenSections = 0; // sections whose blocks are all final and followed by another's
+    this.frozenNodes = 0; // final nodes in those sections
     this.tailNodes = [];
     this.tailHtml = "";
   }
@@ -56,7 +61,7 @@ export class MarkdownStream {
     this.final += this.open.slice(0, used);
     this.open = this.open.slice(used);
     if (final.length) this.appendFinal(final);
-    this.renderOpen(tokens.slice(first, last + 1));
+    if (this.renderOpen(tokens.slice(first, last + 1)) || final.length) this.place();
     const references = JSON.stringify(tokens.links);
     if (references === this.references) return;
     this.references = references;
@@ -72,9 +77,25 @@ export class MarkdownStream {
     const tokens = lexer.lex(this.final).filter((t) => t.type !== "space" && t.type !== "def");
     const html = blocksHtml(tokens);
     this.stableHtml = [html];
-    const shown = [...this.container.childNodes];
-    const finalNodes = shown.slice(0, shown.length - this.tailNodes.length);
-    highlightWhenIdle(morphChildren(this.container, finalNodes, toNodes(html, { live: true })));
+    this.finalNodes = morphChildren(this.container, this.finalNodes, toNodes(html, { live: true }));
+    this.frozenSections = 0;
+    this.frozenNodes = 0;
+    this.place();
+    highlightWhenIdle(this.finalNodes);
+  }
+
+  // The blocks after the frozen sections into their sections; a section is frozen once its
+  // blocks are final and a later section has a final block too (it can never change again).
+  place() {
+    const groups = groupBlocks([...this.finalNodes.slice(this.frozenNodes), ...this.tailNodes]);
+    placeInSections(this.container, groups, this.frozenSections);
+    let finalLeft = this.finalNodes.length - this.frozenNodes;
+    for (const group of groups.slice(0, -1)) {
+      if (finalLeft <= group.length) break;
+      finalLeft -= group.length;
+      this.frozenSections += 1;
+      this.frozenNodes += group.length;
+    }
   }
 
   // The blocks that became final since the last frame, sanitised and built together: a reply
@@ -89,18 +110,21 @@ export class MarkdownStream {
     const reused = morphChildren(this.container, this.tailNodes, nodes.slice(0, kept));
     const added = nodes.slice(kept);
     this.container.append(...added);
+    this.finalNodes.push(...reused, ...added);
     this.tailNodes = [];
     this.tailHtml = "";
     highlightWhenIdle([...reused, ...added]); // auto-detection in a task of its own
   }
 
+  /** The open blocks drawn; false if they are as drawn already. */
   renderOpen(tokens) {
     const shown = tokens.filter((t) => t.type !== "def" && t.type !== "space");
     const html = shown.length ? blocksHtml(shown) : "";
-    if (html === this.tailHtml) return;
+    if (html === this.tailHtml) return false;
     this.tailHtml = html;
     const nodes = toNodes(html, { live: true });
     this.tailNodes = morphChildren(this.container, this.tailNodes, nodes);
+    return true;
   }
 
   /**

@@ -3,16 +3,18 @@
 
 /**
  * Make the run of `parent`'s children `current` (in order, possibly empty) match `wanted`
- * (nodes not in the document). Returns the nodes now in that run; they are appended at the
- * end of `parent` when `current` is empty.
+ * (nodes not in the document). Returns the nodes now in that run; new ones go after the
+ * run's last node (wherever it is), or at the end of `parent` when `current` is empty.
  */
 export function morphChildren(parent, current, wanted) {
   const result = [];
-  const next = current.length ? current[current.length - 1].nextSibling : null;
+  const last = current[current.length - 1];
+  const next = last ? last.nextSibling : null;
+  const into = last ? last.parentNode : parent;
   wanted.forEach((node, i) => {
     if (i < current.length) result.push(morphNode(current[i], node));
     else {
-      parent.insertBefore(node, next);
+      into.insertBefore(node, next);
       result.push(node);
     }
   });

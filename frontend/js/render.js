@@ -4,6 +4,7 @@ import { marked } from "../vendor/marked/marked.esm.js";
 import DOMPurify from "../vendor/dompurify/purify.es.mjs";
 import { decorateCodeBlocks, highlightWhenIdle } from "./codeblock.js";
 import { mathExtensions, typesetMaths } from "./math.js";
+import { sectioned } from "./sections.js";
 import { el } from "./util.js";
 
 marked.setOptions({ gfm: true, breaks: false });
@@ -93,7 +94,7 @@ function wrapTable(table) {
   wrap.append(table);
 }
 
-/** Render a whole (final) Markdown text into a container. */
+/** Render a whole (final) Markdown text into a container, its blocks in sections. */
 export function renderMarkdown(container, markdown) {
-  container.replaceChildren(...toNodes(toSafeHtml(markdown)));
+  container.replaceChildren(...sectioned(toNodes(toSafeHtml(markdown))));
 }
