@@ -146,6 +146,27 @@ def save_json(path: Path | None, results: dict[str, Any]) -> None:
         print(f"raw results written to {path}")
 
 
+def reader_bench_main(
+    doc: str,
+    readers: dict[str, Callable[[str, int], dict[str, Any]]],
+    sizes: tuple[tuple[int, int], tuple[int, int]],
+    measure: Callable[[int, int], dict[str, list[dict[str, Any]]]],
+    report: Callable[[dict[str, list[dict[str, Any]]], int], None],
+) -> None:
+    """The main of a bench whose readers each run in a process of their own: invoked as
+    `--reader KIND TARGET TOKENS` it is one reader (printing its JSON); else it measures
+    `sizes` = ((quick tokens, repeats), (full tokens, repeats)) and reports."""
+    if len(sys.argv) == 5 and sys.argv[1] == "--reader":
+        print(json.dumps(readers[sys.argv[2]](sys.argv[3], int(sys.argv[4]))))
+        return
+    args = parser(doc.split("\n\n")[0]).parse_args()
+    print_machine()
+    tokens, repeat = sizes[0] if args.quick else sizes[1]
+    runs = measure(tokens, repeat)
+    report(runs, tokens)
+    save_json(args.json, {"tokens": tokens, "runs": runs})
+
+
 # -- the app as a process -----------------------------------------------------------
 
 

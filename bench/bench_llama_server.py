@@ -26,10 +26,8 @@ from _common import (
     REPO,
     HeadlessApp,
     median,
-    parser,
-    print_machine,
+    reader_bench_main,
     run_json,
-    save_json,
     spread,
     table,
 )
@@ -203,15 +201,7 @@ def report(runs: dict[str, list[dict[str, Any]]], tokens: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--reader":
-        print(json.dumps(READ[sys.argv[2]](sys.argv[3], int(sys.argv[4]))))
-        return
-    args = parser(__doc__.split("\n\n")[0]).parse_args()
-    print_machine()
-    tokens, repeat = (1_000, 3) if args.quick else (4_000, 5)
-    runs = measure(tokens, repeat)
-    report(runs, tokens)
-    save_json(args.json, {"tokens": tokens, "runs": runs})
+    reader_bench_main(__doc__, READ, ((1_000, 3), (4_000, 5)), measure, report)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import HeadlessApp, median, parser, print_machine, run_json, save_json, spread, table
+from _common import HeadlessApp, median, reader_bench_main, run_json, spread, table
 from _common import verdict as judge
 from _ws import RawWebSocket
 
@@ -201,16 +201,8 @@ def report(runs: dict[str, list[dict[str, Any]]], tokens: int) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--reader":
-        readers = {"sse": read_sse, "client": read_client, "ws": read_ws}
-        print(json.dumps(readers[sys.argv[2]](sys.argv[3], int(sys.argv[4]))))
-        return
-    args = parser(__doc__.split("\n\n")[0]).parse_args()
-    print_machine()
-    tokens, repeat = (5_000, 3) if args.quick else (20_000, 7)
-    runs = measure(tokens, repeat)
-    report(runs, tokens)
-    save_json(args.json, {"tokens": tokens, "runs": runs})
+    readers = {"sse": read_sse, "client": read_client, "ws": read_ws}
+    reader_bench_main(__doc__, readers, ((5_000, 3), (20_000, 7)), measure, report)
 
 
 if __name__ == "__main__":
